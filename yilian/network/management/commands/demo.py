@@ -1,0 +1,29 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
+from yilian.network.demo_loader import load_guiyang
+
+
+class Command(BaseCommand):
+    help = _("Create the database, load the Guiyang demo and print the demo logins.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--serve", action="store_true", help=_("Start the web server afterwards."))
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, serve=False, addrport="127.0.0.1:8000", **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        counts = load_guiyang()
+        users = create_demo_users()
+        self.stdout.write(self.style.SUCCESS(
+            "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
+            "{pilots} pilot communities, {pairings} pairings".format(**counts)
+        ))
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
+        for username, full_name, role, scope in users:
+            self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
+        if serve:
+            self.stdout.write(f"\nOpen http://{addrport}/ — Ctrl+C stops the server.\n")
+            call_command("serve", addrport=addrport)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from yilian.api import api
+
+urlpatterns = [
+    path("", include("yilian.network.urls")),
+    path("", include("yilian.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
