@@ -1,11 +1,19 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from yilian.core.scoping import scope_for
 
 
+def _has_illustrative_data():
+    from yilian.network.models import Institution
+
+    return Institution.objects.filter(coordinates_illustrative=True).exists()
+
+
 def yilian(request):
-    """Template context every page needs: the user's scope and the environment banner."""
+    """Template context every page needs: the user's scope and whether demo data is on screen."""
     return {
         "scope": scope_for(getattr(request, "user", None)),
         "production": settings.PRODUCTION,
+        "illustrative_data": SimpleLazyObject(_has_illustrative_data),
     }

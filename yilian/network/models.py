@@ -11,9 +11,20 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from pypinyin import Style, lazy_pinyin
 from simple_history.models import HistoricalRecords
 
-from yilian.core.scoping import CHANGE, ScopedManager, any_of, ids_in, under_regions
+from yilian.core.scoping import CHANGE, ScopedManager, ScopedQuerySet, any_of, ids_in, scope_for, under_regions
+
+
+def pinyin_key(*names: str) -> str:
+    """Pinyin initials and full pinyin of each name, for search by 拼音首字母."""
+    parts = []
+    for name in filter(None, names):
+        parts.append("".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower())
+        parts.append("".join(lazy_pinyin(name)).lower())
+    return " ".join(parts)[:600]
+
 
 # Mainland China with a margin: coordinates outside are a typing error, not a clinic.
 CHINA_LAT = (3.0, 54.0)
@@ -154,9 +165,11 @@ class Institution(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # "xtsqwsfwzx xintianshequ…": lets staff find 新天社区卫生服务中心 by typing "xtsq".
+    search_key = models.CharField(max_length=600, editable=False, default="", db_index=True)
 
     objects = ScopedManager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_key"])
 
     class Meta:
         verbose_name = _("institution")
@@ -176,6 +189,15 @@ class Institution(models.Model):
     @property
     def display_name(self):
         return self.short_name or self.name
+
+    def save(self, *args, **kwargs):
+        self.search_key = pinyin_key(self.name, self.short_name)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def search_q(cls, text: str) -> Q:
+        text = text.strip()
+        return Q(name__icontains=text) | Q(short_name__icontains=text) | Q(search_key__icontains=text.lower())
 
     @property
     def is_hospital(self) -> bool:
@@ -315,7 +337,7 @@ class Alliance(models.Model):
             institution__in=visible).values("alliance_id"))
 
 
-class PairingQuerySet(models.QuerySet):
+class PairingQuerySet(ScopedQuerySet):
     def active_on(self, day):
         return self.filter(Q(end__isnull=True) | Q(end__gte=day), start__lte=day)
 
@@ -349,8 +371,8 @@ class Pairing(models.Model):
     # Where the demo had to infer a cell of a damaged source table, the reasoning is kept here.
     source_note = models.TextField(_("source note"), blank=True)
 
-    objects = ScopedManager.from_queryset(PairingQuerySet)()
-    all_rows = models.Manager()  # unscoped, for building other models' scopes only
+    objects = PairingQuerySet.as_manager()
+    all_rows = PairingQuerySet.as_manager()  # unscoped, for building other models' scopes only
     history = HistoricalRecords(m2m_fields=[pilots])
 
     class Meta:
@@ -379,7 +401,7 @@ class Pairing(models.Model):
             errors["end"] = _("The period ends before it starts.")
         if not errors and self.hospital_id and self.clinic_id and self.start:
             clash = (
-                PairingQuerySet(Pairing).filter(hospital_id=self.hospital_id, clinic_id=self.clinic_id)
+                Pairing.all_rows.filter(hospital_id=self.hospital_id, clinic_id=self.clinic_id)
                 .exclude(pk=self.pk).overlapping(self.start, self.end).first()
             )
             if clash:
@@ -432,10 +454,19 @@ class Liaison(models.Model):
             raise ValidationError({"hospital": _("Liaisons are named by assisting hospitals.")})
 
     @classmethod
-    def scope_q(cls, scope, action):
+    def hospital_q(cls, scope, action) -> Q:
+        """Hospitals whose liaisons the scope may see (VIEW) or name and edit (CHANGE)."""
         if action == CHANGE:
-            return any_of([
-                under_regions(scope.region_paths, "hospital__region__path"),
-                ids_in(scope.hospital_ids, "hospital_id"),
-            ])
-        return Q(hospital__in=Institution.objects.for_scope(scope))
+            return any_of([under_regions(scope.region_paths, "region__path"), ids_in(scope.hospital_ids)])
+        return Institution.scope_q(scope, action)
+
+    @classmethod
+    def hospitals_for(cls, user, action):
+        scope = scope_for(user)
+        if scope.is_admin:
+            return Institution.objects.all()
+        return Institution.objects.filter(cls.hospital_q(scope, action))
+
+    @classmethod
+    def scope_q(cls, scope, action):
+        return Q(hospital__in=Institution.objects.filter(cls.hospital_q(scope, action)))

@@ -1,0 +1,42 @@
+"""Small helpers the page views share: pagination, change history, file responses."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+
+
+def paginate(request, queryset, per_page: int | None = None):
+    paginator = Paginator(queryset, per_page or settings.YILIAN_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    """The current query string minus ``page``, for pagination links that keep the filters."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def change_history(obj, limit: int = 50) -> list[dict]:
+    """Who changed what and when (django-simple-history), newest first, with field-level diffs."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date")[: limit + 1])
+    entries = []
+    for record, previous in zip(records, [*records[1:], None], strict=False):
+        changes = []
+        if previous is not None and record.history_type == "~":
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                field = record.instance_type._meta.get_field(change.field)
+                changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+        entries.append({"record": record, "changes": changes})
+    return entries[:limit]
+
+
+def file_response(content: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
