@@ -3,6 +3,12 @@ import pytest
 from yilian.network.demo_loader import load_guiyang
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 at production strength costs ~0.3 s a user; tests create hundreds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def guiyang(db):
     """The Guiyang demo network (annex 1): 41 pilots, 18 hospitals."""

@@ -134,6 +134,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start otherwise
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("YILIAN_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {

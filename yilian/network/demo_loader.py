@@ -129,7 +129,7 @@ class _Loader:
                 pairing, created = Pairing.objects.get_or_create(
                     hospital=hospital, clinic=clinic,
                     defaults={"start": date.fromisoformat(str(period["start"])),
-                              "end": date.fromisoformat(str(period["end"])),
+                              "end": date.fromisoformat(str(period["end"])) if period.get("end") else None,
                               "department": "党委办公室 / 医务科"},
                 )
                 pairing.pilots.add(pilot)

@@ -48,7 +48,8 @@ class Region(models.Model):
         on_delete=models.PROTECT, related_name="children",
     )
     code = models.CharField(_("administrative code"), max_length=12, blank=True)
-    # Materialised path "/1/4/17/": subtree queries are one indexed prefix match.
+    # Materialised path "/00000001/00000004/": subtree queries are one indexed prefix match, and
+    # zero-padding makes the text order the tree order.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
 
     objects = ScopedManager()
@@ -67,7 +68,7 @@ class Region(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        path = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        path = f"{self.parent.path if self.parent else '/'}{self.pk:08d}/"
         if path != self.path:
             self.path = path
             type(self).objects.filter(pk=self.pk).update(path=path)

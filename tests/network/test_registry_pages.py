@@ -1,0 +1,194 @@
+"""Registry pages: bad input is refused with a message naming the field and nothing is saved;
+every change is in the object's history; the responsibility table filters and scopes."""
+
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from django.test import Client
+
+from tests.factories import HospitalFactory, InstitutionFactory, PairingFactory, RegionFactory, user_with_role
+from yilian.accounts.demo_users import create_demo_users
+from yilian.accounts.models import Membership
+from yilian.network.models import Institution, Pairing, Region
+
+
+@pytest.fixture
+def district(db):
+    return RegionFactory(name="甲区")
+
+
+@pytest.fixture
+def supervisor(district):
+    return user_with_role(Membership.Role.SUPERVISOR, district)
+
+
+def _client(user, language="zh-hans"):
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+def _institution_form(district, **overrides):
+    data = {"name": "新建社区卫生服务中心", "kind": Institution.Kind.COMMUNITY_CENTER, "region": district.pk,
+            "latitude": "26.6", "longitude": "106.7", "standard": Institution.Standard.NONE}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_supervisor_creates_an_institution_and_history_shows_who(supervisor, district):
+    client = _client(supervisor)
+    response = client.post("/institutions/new/", _institution_form(district))
+    assert response.status_code == 302
+    institution = Institution.objects.get(name="新建社区卫生服务中心")
+    client.post(f"/institutions/{institution.pk}/edit/", _institution_form(district, population_served="45000"))
+    institution.refresh_from_db()
+    assert institution.population_served == 45000
+    record = institution.history.latest()
+    assert record.history_user == supervisor
+    page = client.get(f"/institutions/{institution.pk}/").content.decode()
+    assert 'id="history"' in page
+    assert supervisor.username in page
+    assert "45000" in page
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"latitude": "95"}, "latitude"),
+    ({"longitude": "200"}, "longitude"),
+    ({"latitude": "26.6", "longitude": None}, "longitude"),
+    ({"standard": Institution.Standard.BASIC}, "standard_year"),
+])
+def test_invalid_institution_is_refused_and_nothing_saved(supervisor, district, overrides, field):
+    response = _client(supervisor).post("/institutions/new/", _institution_form(district, **overrides))
+    assert response.status_code == 200
+    assert response.context["form"].errors.get(field), response.context["form"].errors
+    assert not Institution.objects.filter(name="新建社区卫生服务中心").exists()
+
+
+def test_error_messages_follow_the_users_language(supervisor, district):
+    bad = _institution_form(district, latitude="95")
+    zh = _client(supervisor, "zh-hans").post("/institutions/new/", bad).context["form"].errors["latitude"][0]
+    en = _client(supervisor, "en").post("/institutions/new/", bad).context["form"].errors["latitude"][0]
+    assert "54" in zh and "54" in en
+    assert zh != en
+
+
+@pytest.fixture
+def pairing_parts(district):
+    street = RegionFactory(name="甲街道", parent=district, level=Region.Level.SUBDISTRICT)
+    return HospitalFactory(region=district), InstitutionFactory(region=street)
+
+
+def _pairing_form(hospital, clinic, **overrides):
+    data = {"hospital": hospital.pk, "clinic": clinic.pk, "start": "2026-01-01", "end": "2026-12-31"}
+    data.update(overrides)
+    return data
+
+
+def test_supervisor_creates_a_pairing(supervisor, pairing_parts):
+    hospital, clinic = pairing_parts
+    response = _client(supervisor).post("/pairings/new/", _pairing_form(hospital, clinic))
+    assert response.status_code == 302
+    assert Pairing.objects.get().history.latest().history_user == supervisor
+
+
+@pytest.mark.parametrize("case", ["not_a_hospital", "duplicate_period", "ends_before_start"])
+def test_bad_pairings_are_refused(supervisor, pairing_parts, district, case):
+    hospital, clinic = pairing_parts
+    if case == "not_a_hospital":
+        other_clinic = InstitutionFactory(region=district)
+        data, field = _pairing_form(other_clinic, clinic), "hospital"
+    elif case == "duplicate_period":
+        PairingFactory(hospital=hospital, clinic=clinic, start=date(2025, 6, 1), end=None)
+        data, field = _pairing_form(hospital, clinic), None
+    else:
+        data, field = _pairing_form(hospital, clinic, start="2026-12-31", end="2026-01-01"), "end"
+    before = Pairing.objects.count()
+    response = _client(supervisor).post("/pairings/new/", data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors.get(field) if field else errors, errors
+    assert Pairing.objects.count() == before
+
+
+def _workbook(headers, rows) -> io.BytesIO:
+    book = openpyxl.Workbook()
+    book.active.append(headers)
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    out.seek(0)
+    out.name = "institutions.xlsx"
+    return out
+
+
+def test_import_previews_then_saves_all_rows(supervisor, district):
+    client = _client(supervisor)
+    rows = [["一号社区卫生服务中心", "社区卫生服务中心", "甲区", 26.6, 106.7],
+            ["二号卫生服务站", "community_station", "甲区", 26.61, 106.71]]
+    preview = client.post("/institutions/import/", {"file": _workbook(["名称", "类别", "所在区域", "纬度", "经度"], rows)})
+    assert preview.status_code == 200
+    token = preview.context["token"]
+    assert not Institution.objects.filter(name__in=["一号社区卫生服务中心", "二号卫生服务站"]).exists()
+    assert client.post("/institutions/import/", {"token": token}).status_code == 302
+    assert Institution.objects.filter(name__in=["一号社区卫生服务中心", "二号卫生服务站"]).count() == 2
+
+
+@pytest.mark.parametrize(("headers", "rows", "expected"), [
+    (["名称", "类型", "所在区域"], [["x", "社区卫生服务中心", "甲区"]], "类型"),
+    (["名称", "类别", "所在区域", "纬度", "经度"], [["好", "社区卫生服务中心", "甲区", 26, 106],
+                                             ["坏", "社区卫生服务中心", "甲区", 95, 106]], "3"),
+    (["名称", "类别", "所在区域"], [["外区的", "社区卫生服务中心", "乙区"]], "乙区"),
+])
+def test_import_with_errors_names_column_and_row_and_saves_nothing(supervisor, district, headers, rows, expected):
+    RegionFactory(name="乙区")  # exists, but outside the supervisor's region
+    before = Institution.objects.count()
+    response = _client(supervisor).post("/institutions/import/", {"file": _workbook(headers, rows)})
+    report = response.context["report"]
+    assert report.errors
+    assert any(expected in error for error in report.errors), report.errors
+    assert "token" not in response.context
+    assert Institution.objects.count() == before
+
+
+def test_coordinator_table_shows_only_their_pairings(guiyang):
+    create_demo_users()
+    from django.contrib.auth import get_user_model
+
+    coordinator = get_user_model().objects.get(username="sy1_coordinator")
+    client = _client(coordinator)
+    page = client.get("/responsibility/")
+    pilots = {row.pilot.name for block in page.context["blocks"] for row in block.rows}
+    assert pilots == {"乌当区新光路街道新光社区", "乌当区观溪路街道金江苑社区", "乌当区龙广路街道新云社区",
+                      "乌当区高新路街道春天社区"}
+    hospitals = {h.short_name for block in page.context["blocks"] for row in block.rows for h in row.hospitals}
+    assert hospitals == {"市一医"}
+
+
+def test_supervisor_filters_table_by_district_and_hospital(guiyang):
+    create_demo_users()
+    from django.contrib.auth import get_user_model
+
+    client = _client(get_user_model().objects.get(username="gy_supervisor"))
+    baiyun = Region.objects.get(name="白云区")
+    by_district = client.get(f"/responsibility/?district={baiyun.pk}").context["blocks"]
+    assert [b.name for b in by_district] == ["白云区"]
+    assert len(by_district[0].rows) == 5
+    sy2 = Institution.objects.get(short_name="市二医")
+    by_hospital = client.get(f"/responsibility/?hospital={sy2.pk}").context["blocks"]
+    assert {b.name for b in by_hospital} == {"白云区", "观山湖区"}
+    assert sum(len(b.rows) for b in by_hospital) == 5
+    htmx = client.get(f"/responsibility/?district={baiyun.pk}", HTTP_HX_REQUEST="true")
+    assert "<html" not in htmx.content.decode()
+
+
+def test_unpaired_pilot_is_shown_as_unpaired(guiyang):
+    create_demo_users()
+    from django.contrib.auth import get_user_model
+
+    Pairing.objects.filter(hospital__short_name="省妇幼保健院").update(end=date(2022, 1, 1))
+    client = _client(get_user_model().objects.get(username="gy_supervisor"))
+    blocks = client.get("/responsibility/?unpaired=1").context["blocks"]
+    assert [row.pilot.name for b in blocks for row in b.rows] == ["云岩区盐务街街道金仓社区"]
