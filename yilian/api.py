@@ -1,5 +1,93 @@
-"""The REST API (django-ninja) under /api/v1/, OpenAPI docs at /api/docs."""
+"""The REST API (django-ninja) under /api/v1/, OpenAPI docs at /api/docs.
 
+Every endpoint accepts a bearer token or the Django session. Errors are JSON:
+``{"detail": "...", "errors": [{"field": "end", "message": "..."}]}`` for invalid input (422),
+``{"detail": "..."}`` otherwise; messages follow the request's Accept-Language.
+"""
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.urls import re_path
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import JSONRenderer
 
-api = NinjaAPI(title="Yilian API", version="1", urls_namespace="api")
+from yilian.accounts.api import BearerToken, SessionAuth
+from yilian.accounts.api import router as auth_router
+from yilian.core.models import IdempotencyConflict
+from yilian.network.api import router as network_router
+
+
+class Renderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # Chinese names stay readable in the raw JSON
+
+
+class YilianAPI(NinjaAPI):
+    @property
+    def urls(self):
+        # Unknown paths under /api/ (and ids that are not numbers) get a JSON 404, not the HTML page.
+        patterns, app_name, namespace = super().urls
+        return [*patterns, re_path(r"", lambda request: not_found(request, Http404()))], app_name, namespace
+
+
+api = YilianAPI(
+    title="Yilian API",
+    version="1",
+    description="Regional medical alliance network: regions, institutions, pilots, alliances, pairings, liaisons.",
+    urls_namespace="api",
+    auth=[BearerToken(), SessionAuth()],
+    renderer=Renderer(),
+)
+api.add_router("v1/auth", auth_router)
+api.add_router("v1/", network_router)
+
+
+def _errors(request, errors, status=422):
+    detail = errors[0]["message"] if errors else _("The data is not valid.")
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=status)
+
+
+@api.exception_handler(DjangoValidationError)
+def django_validation_error(request, exc):
+    if not hasattr(exc, "error_dict"):
+        return _errors(request, [{"field": None, "message": m} for m in exc.messages])
+    return _errors(request, [
+        {"field": None if field == NON_FIELD_ERRORS else field, "message": message}
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ])
+
+
+@api.exception_handler(NinjaValidationError)
+def schema_validation_error(request, exc):
+    """Payload or query that does not fit the schema, in the same shape as model errors."""
+    return _errors(request, [{"field": _field_of(e.get("loc", ())), "message": e.get("msg", "")} for e in exc.errors])
+
+
+def _field_of(loc) -> str | None:
+    # ("body", "payload", "start") → "start"; ("query", "limit") → "limit"
+    names = [str(part) for part in loc[1:] if isinstance(part, str)]
+    if loc and loc[0] == "body" and len(names) > 1:
+        names = names[1:]
+    return ".".join(names) or None
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    response = api.create_response(request, {"detail": _("Authentication required.")}, status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(IdempotencyConflict)
+def idempotency_conflict(request, exc):
+    detail = _("A request with this Idempotency-Key is still being processed; retry shortly.")
+    return api.create_response(request, {"detail": detail}, status=409)

@@ -97,7 +97,8 @@ def test_responsibility_export_has_annex_1_layout(guiyang):
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert "责任表" in sheet["A1"].value
-    assert [c.value for c in sheet[2]] == ["序号", "区(市、县)", "申报建设单位", "提供服务的基层医疗机构", "帮扶责任单位"]
+    headers = ["序号", "区(市、县)", "申报建设单位", "提供服务的基层医疗机构", "帮扶责任单位"]
+    assert [c.value for c in sheet[2]] == headers
     pilots = [sheet.cell(row=r, column=3).value for r in range(3, sheet.max_row + 1)]
     pilots = [p for p in pilots if p and p[0].isdigit()]
     assert len(pilots) == 41

@@ -128,7 +128,8 @@ def test_import_previews_then_saves_all_rows(supervisor, district):
     client = _client(supervisor)
     rows = [["一号社区卫生服务中心", "社区卫生服务中心", "甲区", 26.6, 106.7],
             ["二号卫生服务站", "community_station", "甲区", 26.61, 106.71]]
-    preview = client.post("/institutions/import/", {"file": _workbook(["名称", "类别", "所在区域", "纬度", "经度"], rows)})
+    upload = _workbook(["名称", "类别", "所在区域", "纬度", "经度"], rows)
+    preview = client.post("/institutions/import/", {"file": upload})
     assert preview.status_code == 200
     token = preview.context["token"]
     assert not Institution.objects.filter(name__in=["一号社区卫生服务中心", "二号卫生服务站"]).exists()
