@@ -1,8 +1,6 @@
 """A hospital coordinator opens the responsibility table, filters it, and sees only their own pairings;
 a supervisor filters the whole city and downloads the annex-1 workbook."""
 
-import io
-
 import openpyxl
 import pytest
 
@@ -12,7 +10,9 @@ from yilian.network.models import Institution, Region
 
 pytestmark = pytest.mark.browser
 
-WUDANG_SY1 = {"乌当区新光路街道新光社区", "乌当区观溪路街道金江苑社区", "乌当区龙广路街道新云社区", "乌当区高新路街道春天社区"}
+WUDANG_SY1 = {
+    "乌当区新光路街道新光社区", "乌当区观溪路街道金江苑社区", "乌当区龙广路街道新云社区", "乌当区高新路街道春天社区",
+}
 
 
 @pytest.fixture
@@ -72,7 +72,6 @@ def test_supervisor_filters_city_table_and_exports(page, live_server, transactio
     with page.expect_download() as download_info:
         page.goto(f"{live_server.url}/responsibility/")
         page.click("#export-xlsx")
-    content = open(download_info.value.path(), "rb").read()
-    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    sheet = openpyxl.load_workbook(download_info.value.path()).active
     numbered = [c.value for c in sheet["C"] if c.value and str(c.value)[0].isdigit()]
     assert len(numbered) == 41
