@@ -1,6 +1,8 @@
 """A hospital coordinator opens the responsibility table, filters it, and sees only their own pairings;
 a supervisor filters the whole city and downloads the annex-1 workbook."""
 
+import io
+
 import openpyxl
 import pytest
 
@@ -72,6 +74,6 @@ def test_supervisor_filters_city_table_and_exports(page, live_server, transactio
     with page.expect_download() as download_info:
         page.goto(f"{live_server.url}/responsibility/")
         page.click("#export-xlsx")
-    sheet = openpyxl.load_workbook(download_info.value.path()).active
+    sheet = openpyxl.load_workbook(io.BytesIO(download_info.value.path().read_bytes())).active
     numbered = [c.value for c in sheet["C"] if c.value and str(c.value)[0].isdigit()]
     assert len(numbered) == 41

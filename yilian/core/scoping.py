@@ -8,7 +8,7 @@ A user's scope is the union of their memberships:
 - supervisor: a region and everything under it;
 - coordinator: their hospital and the institutions it is paired with;
 - clinic staff: their institution and the institutions under it;
-- doctor: their own institution (their own work comes with later capabilities).
+- doctor: their own institution, and their own visits and plan (matched through ``user_id``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ CHANGE = "change"
 @dataclass(frozen=True)
 class Scope:
     is_admin: bool = False
+    user_id: int | None = None
     region_paths: tuple[str, ...] = ()
     hospital_ids: frozenset[int] = field(default_factory=frozenset)
     clinic_ids: frozenset[int] = field(default_factory=frozenset)
@@ -82,11 +83,12 @@ def _compute_scope(user) -> Scope:
     from yilian.network.models import Institution
 
     if user.is_superuser:
-        return Scope(is_admin=True)
+        return Scope(is_admin=True, user_id=user.pk)
     memberships = list(Membership.objects.filter(user=user).select_related("region", "institution"))
     role = Membership.Role
     clinic_roots = {m.institution_id for m in memberships if m.role == role.CLINIC_STAFF}
     return Scope(
+        user_id=user.pk,
         region_paths=tuple(m.region.path for m in memberships if m.role == role.SUPERVISOR),
         hospital_ids=frozenset(m.institution_id for m in memberships if m.role == role.COORDINATOR),
         clinic_ids=frozenset(Institution.descendant_ids(clinic_roots)),
