@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "yilian.core",
     "yilian.accounts",
     "yilian.network",
+    "yilian.support",
 ]
 
 MIDDLEWARE = [

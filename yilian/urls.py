@@ -7,6 +7,7 @@ from yilian.api import api
 urlpatterns = [
     path("", include("yilian.network.urls")),
     path("", include("yilian.accounts.urls")),
+    path("", include("yilian.support.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),
