@@ -193,3 +193,41 @@ def test_unpaired_pilot_is_shown_as_unpaired(guiyang):
     client = _client(get_user_model().objects.get(username="gy_supervisor"))
     blocks = client.get("/responsibility/?unpaired=1").context["blocks"]
     assert [row.pilot.name for b in blocks for row in b.rows] == ["云岩区盐务街街道金仓社区"]
+
+
+def test_supervisor_adds_a_pilot_community(supervisor, district):
+    street = RegionFactory(name="甲街道", parent=district, level=Region.Level.SUBDISTRICT)
+    community = RegionFactory(name="甲社区", parent=street, level=Region.Level.COMMUNITY)
+    clinic = InstitutionFactory(region=street)
+    data = {"name": "甲区甲街道甲社区", "programme": "三感社区", "region": community.pk, "year_entered": "2022",
+            "status": "building", "serving_institutions": [clinic.pk]}
+    response = _client(supervisor).post("/pilots/new/", data)
+    assert response.status_code == 302
+    from yilian.network.models import PilotCommunity
+
+    pilot = PilotCommunity.objects.get(name="甲区甲街道甲社区")
+    assert list(pilot.serving_institutions.all()) == [clinic]
+    bad = _client(supervisor).post("/pilots/new/", {**data, "name": "另一个", "year_entered": "1800"})
+    assert bad.context["form"].errors.get("year_entered")
+    assert not PilotCommunity.objects.filter(name="另一个").exists()
+
+
+def test_language_switch_turns_the_ui_to_english_and_back(supervisor):
+    client = _client(supervisor)
+    assert 'lang="zh-hans"' in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert 'lang="en"' in page
+    assert "Responsibility table" in page
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert 'lang="zh-hans"' in client.get("/").content.decode()
+
+
+def test_demo_alliances_group_each_hospital_with_the_clinics_it_supports(guiyang):
+    from yilian.network.models import Alliance
+
+    alliance = Alliance.objects.get(name="市一医医联体")
+    assert alliance.kind == Alliance.Kind.URBAN_GROUP
+    members = {m.name for m in alliance.members.all()}
+    assert members == {"新天社区卫生服务中心", "龙广社区卫生服务中心", "高新社区卫生服务中心"}
+    assert Alliance.objects.get(name="开阳县人民医院医联体").kind == Alliance.Kind.COUNTY_COMMUNITY

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import Institution, Liaison, Pairing, PilotCommunity, Region
+from .models import Alliance, Institution, Liaison, Pairing, PilotCommunity, Region
 
 DEMO_FILE = Path(__file__).parent / "demo" / "guiyang.yaml"
 ILLUSTRATIVE = "示例数据(illustrative)"
@@ -84,6 +84,20 @@ class _Loader:
         self._parents(city, districts)
         for d in self.data["districts"]:
             self._district(city, d)
+        self._alliances()
+
+    def _alliances(self):
+        """The notice asks each hospital and the clinics it supports to form a medical alliance."""
+        for h in self.data["hospitals"]:
+            hospital = self.institutions[h["short"]]
+            county = hospital.region.name.endswith(("县", "市")) and hospital.region.level == Region.Level.DISTRICT
+            alliance, _ = Alliance.objects.get_or_create(
+                name=f"{h['short']}医联体", defaults={
+                    "lead": hospital,
+                    "kind": Alliance.Kind.COUNTY_COMMUNITY if county else Alliance.Kind.URBAN_GROUP,
+                },
+            )
+            alliance.members.add(*Institution.objects.filter(pairings_received__hospital=hospital))
 
     def _hospitals(self, city, districts):
         for h in self.data["hospitals"]:

@@ -99,6 +99,19 @@ class RegionForm(ScopedModelForm):
         self.fields["parent"].required = True
 
 
+class PilotForm(ScopedModelForm):
+    scoped_choices = {
+        "region": (Region, CHANGE, {"level": Region.Level.COMMUNITY}),
+        "serving_institutions": (Institution, VIEW, {"kind__in": Institution.GRASSROOTS_KINDS}),
+    }
+
+    class Meta:
+        model = PilotCommunity
+        fields = ["name", "programme", "region", "sequence", "year_entered", "status", "serving_institutions", "notes"]
+        widgets = {"serving_institutions": forms.SelectMultiple(attrs={"size": 8}),
+                   "notes": forms.Textarea(attrs={"rows": 3})}
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel file (.xlsx)"))
 

@@ -127,3 +127,19 @@ def alliance_save(*, by, alliance: Alliance | None = None, members=None, **data)
                 _require_in(visible, member, "members")
             alliance.members.set(members)
     return alliance
+
+
+def pilot_save(*, by, pilot: PilotCommunity | None = None, serving_institutions=None, **data) -> PilotCommunity:
+    pilot = pilot or PilotCommunity()
+    if pilot.pk and not PilotCommunity.objects.for_user(by, CHANGE).filter(pk=pilot.pk).exists():
+        raise Http404
+    _apply(pilot, data, ("name", "programme", "region", "sequence", "year_entered", "status", "notes"))
+    _require_in(Region.objects.for_user(by, CHANGE), pilot.region if pilot.region_id else None, "region")
+    with transaction.atomic():
+        save_validated(pilot, by)
+        if serving_institutions is not None:
+            visible = Institution.objects.for_user(by, VIEW)
+            for institution in serving_institutions:
+                _require_in(visible, institution, "serving_institutions")
+            pilot.serving_institutions.set(serving_institutions)
+    return pilot

@@ -22,7 +22,7 @@ from yilian.core.views import change_history, file_response, paginate, query_wit
 
 from . import imports, services
 from .exports import XLSX_CONTENT_TYPE, responsibility_xlsx, table_xlsx
-from .forms import AllianceForm, ImportForm, InstitutionForm, LiaisonForm, PairingForm, RegionForm
+from .forms import AllianceForm, ImportForm, InstitutionForm, LiaisonForm, PairingForm, PilotForm, RegionForm
 from .models import Alliance, Institution, Liaison, Pairing, PilotCommunity, Region
 from .selectors import responsibility_table, row_spans, standard_shares, unpaired_clinics
 
@@ -301,6 +301,7 @@ def pilot_list(request):
     return render(request, "network/pilot_list.html", {
         "page": paginate(request, pilots), "query": query_without_page(request),
         "districts": _visible_districts(request.user), "district": district,
+        "can_add": Region.objects.for_user(request.user, CHANGE).exists(),
     })
 
 
@@ -312,7 +313,29 @@ def pilot_detail(request, pk):
         "institutions": pilot.serving_institutions.filter(pk__in=Institution.objects.for_user(request.user)),
         "pairings": Pairing.objects.for_user(request.user).filter(pilots=pilot).select_related("hospital", "clinic"),
         "history": change_history(pilot),
+        "can_edit": can(request.user, CHANGE, pilot),
     })
+
+
+@login_required
+def pilot_edit(request, pk=None):
+    pilot = PilotCommunity.objects.get_for_user_or_404(request.user, CHANGE, pk=pk) if pk else PilotCommunity()
+    if not pk and not Region.objects.for_user(request.user, CHANGE).exists():
+        raise Http404
+    form = PilotForm(request.POST or None, instance=pilot, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        fields = ("name", "programme", "region", "sequence", "year_entered", "status", "notes")
+        try:
+            pilot = services.pilot_save(
+                by=request.user, pilot=pilot if pk else None,
+                serving_institutions=form.cleaned_data["serving_institutions"],
+                **{k: form.cleaned_data[k] for k in fields})
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("pilot-detail", pk=pilot.pk)
+    return render(request, "core/form.html", {"form": form, "title": _("Pilot community"), "cancel": "pilot-list"})
 
 
 # -------------------------------------------------------------------- alliances
