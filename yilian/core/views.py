@@ -5,8 +5,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
 
 def paginate(request, queryset, per_page: int | None = None):
@@ -40,3 +44,23 @@ def file_response(content: bytes, filename: str, content_type: str) -> HttpRespo
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def save_form(request, form, save, then: str, **then_kwargs):
+    """For a valid POSTed form, call ``save(cleaned_data)``; the service's ValidationError lands on the
+    form. Returns the redirect to ``then`` on success, else None (render the form again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        obj = save(form.cleaned_data)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return None
+    messages.success(request, _("Saved."))
+    if "pk" in then_kwargs and then_kwargs["pk"] is None:
+        then_kwargs["pk"] = obj.pk
+    return redirect(then, **then_kwargs)
+
+
+def render_form(request, form, title, cancel: str):
+    return render(request, "core/form.html", {"form": form, "title": title, "cancel": cancel})

@@ -143,3 +143,12 @@ def pilot_save(*, by, pilot: PilotCommunity | None = None, serving_institutions=
                 _require_in(visible, institution, "serving_institutions")
             pilot.serving_institutions.set(serving_institutions)
     return pilot
+
+
+def region_save(*, by, region: Region | None = None, **data) -> Region:
+    region = region or Region()
+    if region.pk and not Region.objects.for_user(by, CHANGE).filter(pk=region.pk).exists():
+        raise Http404
+    _apply(region, data, ("name", "level", "parent", "code"))
+    _require_in(Region.objects.for_user(by, CHANGE), region.parent, "parent")
+    return save_validated(region, by)

@@ -9,7 +9,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yilian.core.scoping import CHANGE, VIEW, can, scope_for
-from yilian.core.views import change_history, file_response, paginate, query_without_page
+from yilian.core.views import change_history, file_response, paginate, query_without_page, render_form, save_form
 
 from . import imports, services
 from .exports import XLSX_CONTENT_TYPE, responsibility_xlsx, table_xlsx
@@ -151,12 +150,10 @@ def region_detail(request, pk):
 def region_edit(request, pk=None):
     region = Region.objects.get_for_user_or_404(request.user, CHANGE, pk=pk) if pk else Region()
     form = RegionForm(request.POST or None, instance=region, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        form.instance._history_user = request.user
-        region = form.save()
-        messages.success(request, _("Saved."))
-        return redirect("region-detail", pk=region.pk)
-    return render(request, "core/form.html", {"form": form, "title": _("Region"), "cancel": "region-list"})
+    fields = ("name", "level", "parent", "code")
+    done = save_form(request, form, lambda data: services.region_save(
+        by=request.user, region=region if pk else None, **{k: data[k] for k in fields}), "region-detail", pk=None)
+    return done or render_form(request, form, _("Region"), "region-list")
 
 
 # ----------------------------------------------------------------- institutions
@@ -226,22 +223,16 @@ def institution_edit(request, pk=None):
     if not pk and not Region.objects.for_user(request.user, CHANGE).exists():
         raise Http404
     form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        try:
-            if pk:
-                institution = services.institution_update(by=request.user, institution=institution, **data)
-            else:
-                institution = services.institution_create(by=request.user, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("institution-detail", pk=institution.pk)
-    return render(request, "core/form.html", {
-        "form": form, "title": _("Edit institution") if pk else _("New institution"),
-        "cancel": "institution-list",
-    })
+
+    def save(data):
+        data = {name: data[name] for name in form.Meta.fields}
+        if pk:
+            return services.institution_update(by=request.user, institution=institution, **data)
+        return services.institution_create(by=request.user, **data)
+
+    done = save_form(request, form, save, "institution-detail", pk=None)
+    return done or render_form(request, form, _("Edit institution") if pk else _("New institution"),
+                               "institution-list")
 
 
 def _import_path(token: str) -> Path:
@@ -323,19 +314,11 @@ def pilot_edit(request, pk=None):
     if not pk and not Region.objects.for_user(request.user, CHANGE).exists():
         raise Http404
     form = PilotForm(request.POST or None, instance=pilot, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        fields = ("name", "programme", "region", "sequence", "year_entered", "status", "notes")
-        try:
-            pilot = services.pilot_save(
-                by=request.user, pilot=pilot if pk else None,
-                serving_institutions=form.cleaned_data["serving_institutions"],
-                **{k: form.cleaned_data[k] for k in fields})
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("pilot-detail", pk=pilot.pk)
-    return render(request, "core/form.html", {"form": form, "title": _("Pilot community"), "cancel": "pilot-list"})
+    fields = ("name", "programme", "region", "sequence", "year_entered", "status", "notes")
+    done = save_form(request, form, lambda data: services.pilot_save(
+        by=request.user, pilot=pilot if pk else None, serving_institutions=data["serving_institutions"],
+        **{k: data[k] for k in fields}), "pilot-detail", pk=None)
+    return done or render_form(request, form, _("Pilot community"), "pilot-list")
 
 
 # -------------------------------------------------------------------- alliances
@@ -368,17 +351,11 @@ def alliance_edit(request, pk=None):
     if not scope_for(request.user).is_supervisor:
         raise Http404
     form = AllianceForm(request.POST or None, instance=alliance, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: form.cleaned_data[k] for k in ("name", "kind", "lead", "established")}
-        try:
-            alliance = services.alliance_save(
-                by=request.user, alliance=alliance if pk else None, members=form.cleaned_data["members"], **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("alliance-detail", pk=alliance.pk)
-    return render(request, "core/form.html", {"form": form, "title": _("Alliance"), "cancel": "alliance-list"})
+    fields = ("name", "kind", "lead", "established")
+    done = save_form(request, form, lambda data: services.alliance_save(
+        by=request.user, alliance=alliance if pk else None, members=data["members"],
+        **{k: data[k] for k in fields}), "alliance-detail", pk=None)
+    return done or render_form(request, form, _("Alliance"), "alliance-list")
 
 
 # --------------------------------------------------------------------- pairings
@@ -426,22 +403,15 @@ def pairing_edit(request, pk=None):
     if not pk and not Region.objects.for_user(request.user, CHANGE).exists():
         raise Http404
     form = PairingForm(request.POST or None, instance=pairing, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: form.cleaned_data[k] for k in services.PAIRING_FIELDS}
-        try:
-            if pk:
-                pairing = services.pairing_update(
-                    by=request.user, pairing=pairing, pilots=form.cleaned_data["pilots"], **data)
-            else:
-                pairing = services.pairing_create(by=request.user, pilots=form.cleaned_data["pilots"], **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("pairing-detail", pk=pairing.pk)
-    return render(request, "core/form.html", {
-        "form": form, "title": _("Edit pairing") if pk else _("New pairing"), "cancel": "pairing-list",
-    })
+
+    def save(data):
+        fields = {k: data[k] for k in services.PAIRING_FIELDS}
+        if pk:
+            return services.pairing_update(by=request.user, pairing=pairing, pilots=data["pilots"], **fields)
+        return services.pairing_create(by=request.user, pilots=data["pilots"], **fields)
+
+    done = save_form(request, form, save, "pairing-detail", pk=None)
+    return done or render_form(request, form, _("Edit pairing") if pk else _("New pairing"), "pairing-list")
 
 
 # --------------------------------------------------------------------- liaisons
@@ -483,16 +453,10 @@ def liaison_edit(request, pk=None):
     form = LiaisonForm(request.POST or None, instance=liaison, user=request.user, initial=initial)
     if not pk and not form.fields["hospital"].queryset.exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.liaison_save(by=request.user, liaison=liaison if pk else None, **{
-                k: form.cleaned_data[k] for k in services.LIAISON_FIELDS})
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("liaison-list")
-    return render(request, "core/form.html", {"form": form, "title": _("Liaison"), "cancel": "liaison-list"})
+    done = save_form(request, form, lambda data: services.liaison_save(
+        by=request.user, liaison=liaison if pk else None, **{k: data[k] for k in services.LIAISON_FIELDS}),
+        "liaison-list")
+    return done or render_form(request, form, _("Liaison"), "liaison-list")
 
 
 @login_required
