@@ -1,5 +1,7 @@
 import pytest
 
+# Browser fixtures live in one place for the whole suite: one Playwright instance per session.
+from tests.browser.fixtures import browser, browser_errors, page, phone_page, pytest_runtest_call  # noqa: F401
 from yilian.network.demo_loader import load_guiyang
 
 

@@ -18,6 +18,7 @@ from ninja.renderers import JSONRenderer
 from yilian.accounts.api import BearerToken, SessionAuth
 from yilian.accounts.api import router as auth_router
 from yilian.core.models import IdempotencyConflict
+from yilian.familydoctor.api import router as familydoctor_router
 from yilian.network.api import router as network_router
 
 
@@ -36,13 +37,15 @@ class YilianAPI(NinjaAPI):
 api = YilianAPI(
     title="Yilian API",
     version="1",
-    description="Regional medical alliance network: regions, institutions, pilots, alliances, pairings, liaisons.",
+    description="Regional medical alliance network (regions, institutions, pilots, alliances, pairings, "
+    "liaisons) and residents.",
     urls_namespace="api",
     auth=[BearerToken(), SessionAuth()],
     renderer=Renderer(),
 )
 api.add_router("v1/auth", auth_router)
 api.add_router("v1/", network_router)
+api.add_router("v1/", familydoctor_router)
 
 
 def _errors(request, errors, status=422):

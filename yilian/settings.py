@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("YILIAN_DATA_DIR", BASE_DIR.parent / "var"))
@@ -39,10 +38,13 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "import_export",
+    "django_tasks",  # the django.tasks API (backport for Django 5.2); see "Background jobs" below
+    "huey.contrib.djhuey",  # the worker that runs those tasks: `yilian worker`
     "yilian.core",
     "yilian.accounts",
     "yilian.network",
     "yilian.support",
+    "yilian.familydoctor",
 ]
 
 MIDDLEWARE = [
@@ -188,4 +190,28 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 YILIAN_PAGE_SIZE = 50
-YILIAN_REGION_NAME = _("Guiyang (demo)")
+# Days at the grassroots a doctor needs before a senior-title promotion (one year, seed 001).
+YILIAN_GRASSROOTS_DAYS_REQUIRED = int(os.environ.get("YILIAN_GRASSROOTS_DAYS_REQUIRED", "365"))
+
+
+# ---------------------------------------------------------------------------- Background jobs
+# Long work (reports for a whole city) is enqueued through the django.tasks API and run by a
+# Huey worker: `yilian worker` (or `manage.py run_huey`). The queue is a SQLite file next to the
+# database, so a single server needs nothing else; set YILIAN_REDIS_URL (redis://host:6379/0, with
+# `pip install redis`) to share one queue between several machines. YILIAN_TASKS_IMMEDIATE=1 runs
+# every job inline in the web process, which is only meant for tests and debugging.
+_REDIS_URL = os.environ.get("YILIAN_REDIS_URL", "")
+HUEY = {
+    "name": "yilian",
+    "huey_class": "huey.RedisHuey" if _REDIS_URL else "huey.SqliteHuey",
+    **({"url": _REDIS_URL} if _REDIS_URL else {
+        "filename": os.environ.get("YILIAN_TASK_QUEUE_PATH", str(DATA_DIR / "tasks.sqlite3")),
+    }),
+    "immediate": os.environ.get("YILIAN_TASKS_IMMEDIATE", "0") == "1",
+    # an idle worker looks at the queue at least every second, so a report starts without delay
+    "consumer": {"workers": int(os.environ.get("YILIAN_WORKERS", "2")), "worker_type": "thread",
+                 "initial_delay": 0.1, "backoff": 1.15, "max_delay": 1.0},
+}
+TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
+# A city's report PDF is laid out in this many processes at once (WeasyPrint uses one core each).
+YILIAN_PDF_PROCESSES = int(os.environ.get("YILIAN_PDF_PROCESSES", str(min(2, os.cpu_count() or 1))))

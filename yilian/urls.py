@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("yilian.network.urls")),
     path("", include("yilian.accounts.urls")),
     path("", include("yilian.support.urls")),
+    path("residents/", include("yilian.familydoctor.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

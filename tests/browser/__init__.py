@@ -15,7 +15,9 @@ def shot(page, name):
     """Save a full-page screenshot to test-artifacts/screenshots/<name>.png and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": Playwright otherwise leaves style="" on inputs, which htmx copies into swapped
+    # content and the CSP then reports
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path
 
 

@@ -36,6 +36,7 @@ def _hospitals_on_screen(page) -> set[str]:
 def test_coordinator_sees_only_own_pairings_and_filters(page, live_server, transactional_db, demo):
     login(page, live_server, "sy1_coordinator", DEMO_PASSWORD)
     shot(page, "home-coordinator")
+    page.click("nav.mainnav details.menu:has(a[href='/responsibility/']) summary")
     page.click("nav.mainnav a[href='/responsibility/']")
     page.wait_for_selector("#responsibility-table")
     shot(page, "responsibility-coordinator")

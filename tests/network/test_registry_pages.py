@@ -231,3 +231,20 @@ def test_demo_alliances_group_each_hospital_with_the_clinics_it_supports(guiyang
     members = {m.name for m in alliance.members.all()}
     assert members == {"新天社区卫生服务中心", "龙广社区卫生服务中心", "高新社区卫生服务中心"}
     assert Alliance.objects.get(name="开阳县人民医院医联体").kind == Alliance.Kind.COUNTY_COMMUNITY
+
+
+def test_history_of_a_pairing_shows_pilot_changes_readably(supervisor, pairing_parts, district):
+    from tests.factories import PilotFactory
+
+    hospital, clinic = pairing_parts
+    client = _client(supervisor)
+    client.post("/pairings/new/", _pairing_form(hospital, clinic))
+    pairing = Pairing.objects.get()
+    pilot = PilotFactory(region=RegionFactory(name="甲社区", parent=district, level=Region.Level.COMMUNITY))
+    pilot.serving_institutions.add(clinic)
+    response = client.post(f"/pairings/{pairing.pk}/edit/", {**_pairing_form(hospital, clinic), "pilots": [pilot.pk]})
+    assert response.status_code == 302
+    page = client.get(f"/pairings/{pairing.pk}/").content.decode()
+    assert "{&#x27;pairing&#x27;" not in page and "{'pairing'" not in page
+    history = page[page.index('id="history"'):]
+    assert "→ 1</li>" in history, history[:1500]

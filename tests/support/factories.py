@@ -113,3 +113,25 @@ class BookingFactory(factory.django.DjangoModelFactory):
     name = "张三"
     phone = factory.Sequence(lambda n: f"139{n:08d}")
     reason = "高血压复诊"
+
+
+# ----------------------------------------------------------------------------------------------
+# Logins for the visits and studio tests (added by the visits/studio area).
+
+
+def doctor_with_login(**kwargs):
+    """A Doctor whose login holds the doctor membership at the doctor's hospital."""
+    from tests.factories import user_with_role
+    from yilian.accounts.models import Membership
+
+    doctor = DoctorFactory(**kwargs)
+    doctor.user = user_with_role(Membership.Role.DOCTOR, doctor.hospital)
+    doctor.save()
+    return doctor
+
+
+def clinic_staff_of(clinic):
+    from tests.factories import user_with_role
+    from yilian.accounts.models import Membership
+
+    return user_with_role(Membership.Role.CLINIC_STAFF, clinic)

@@ -35,9 +35,16 @@ def change_history(obj, limit: int = 50) -> list[dict]:
             delta = record.diff_against(previous)
             for change in delta.changes:
                 field = record.instance_type._meta.get_field(change.field)
-                changes.append({"field": field.verbose_name, "old": change.old, "new": change.new})
+                changes.append({"field": field.verbose_name, **_readable(field, change.old, change.new)})
         entries.append({"record": record, "changes": changes})
     return entries[:limit]
+
+
+def _readable(field, old, new) -> dict:
+    """Many-to-many history holds lists of link rows; show how many there were instead."""
+    if field.many_to_many:
+        return {"old": len(old or []), "new": len(new or [])}
+    return {"old": old, "new": new}
 
 
 def file_response(content: bytes, filename: str, content_type: str) -> HttpResponse:

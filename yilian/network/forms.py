@@ -9,7 +9,12 @@ from .models import Alliance, Institution, Liaison, Pairing, PilotCommunity, Reg
 
 
 class DateInput(forms.DateInput):
+    """An <input type=date>: it only reads ISO dates, whatever the user's locale."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 — Django's own argument name
+        super().__init__(attrs, format=format)
 
 
 class ScopedModelForm(forms.ModelForm):

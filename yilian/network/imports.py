@@ -182,7 +182,6 @@ def _report(result) -> ImportReport:
 
 
 def template_xlsx() -> bytes:
-    """An empty workbook with the expected header row, for users to fill in."""
-    from .exports import table_xlsx
-
-    return table_xlsx(_("Institutions"), _("Institution import"), [zh for zh, _en, _a in COLUMNS], [])
+    """An empty workbook whose first row holds the expected headers, as the importer reads it."""
+    dataset = tablib.Dataset(headers=[zh for zh, _en, _a in COLUMNS])
+    return dataset.export("xlsx")

@@ -134,10 +134,35 @@ class Agreement(models.Model):
         return self.pairing.clinic
 
     def clean(self):
+        errors = {}
         if self.start and self.end and self.end < self.start:
-            raise ValidationError({"end": _("The period ends before it starts.")})
+            errors["end"] = _("The period ends before it starts.")
         if self.status == self.Status.SIGNED and not self.signed_on:
-            raise ValidationError({"signed_on": _("Say when the agreement was signed.")})
+            errors["signed_on"] = _("Say when the agreement was signed.")
+        if self.pairing_id and self.start and self.end and not errors:
+            errors.update(self._pairing_errors())
+        if self.pairing_id and self.programme_id and not errors:
+            errors.update(self._programme_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _pairing_errors(self) -> dict:
+        pairing = self.pairing
+        if self.start < pairing.start or (pairing.end and self.end > pairing.end):
+            return {"start": _("The agreement must lie within the pairing (%(start)s – %(end)s).") % {
+                "start": pairing.start, "end": pairing.end or "…"}}
+        return {}
+
+    def _programme_errors(self) -> dict:
+        if not self.pairing.clinic.region.path.startswith(self.programme.region.path):
+            return {"programme": _("%(programme)s does not cover %(clinic)s's region.") % {
+                "programme": self.programme, "clinic": self.pairing.clinic.name}}
+        clash = (Agreement.objects.filter(pairing_id=self.pairing_id, programme_id=self.programme_id,
+                                          start__lte=self.end, end__gte=self.start).exclude(pk=self.pk).first())
+        if clash:
+            return {"start": _("This pairing already has an agreement under this programme for "
+                               "%(start)s – %(end)s; the periods overlap.") % {"start": clash.start, "end": clash.end}}
+        return {}
 
     @classmethod
     def scope_q(cls, scope, action):
@@ -162,6 +187,19 @@ class AgreementTarget(models.Model):
 
     def __str__(self):
         return f"{self.kind} × {self.quantity} / {self.per}"
+
+    EXPERT_DAYS = "expert_days"
+
+    @classmethod
+    def kind_choices(cls) -> list[tuple[str, str]]:
+        """Expert days (days of presence), or a kind of ledger work (WorkItem.Kind)."""
+        from .visits import WorkItem
+
+        return [(cls.EXPERT_DAYS, _("Expert days (days of presence)")), *WorkItem.Kind.choices]
+
+    def clean(self):
+        if self.kind and self.kind not in dict(self.kind_choices()):
+            raise ValidationError({"kind": _("“%(kind)s” is not a kind of target.") % {"kind": self.kind}})
 
 
 class Doctor(models.Model):
@@ -193,6 +231,15 @@ class Doctor(models.Model):
     def clean(self):
         if self.hospital_id and not self.hospital.is_hospital:
             raise ValidationError({"hospital": _("Doctors are dispatched by hospitals.")})
+        if self.user_id and self.hospital_id and not self._login_is_a_doctor_here():
+            raise ValidationError({"user": _("This login is not a doctor of %(hospital)s: give it the doctor "
+                                             "role at this hospital first.") % {"hospital": self.hospital.name}})
+
+    def _login_is_a_doctor_here(self) -> bool:
+        from yilian.accounts.models import Membership
+
+        return Membership.objects.filter(user_id=self.user_id, role=Membership.Role.DOCTOR,
+                                         institution_id=self.hospital_id).exists()
 
     def meets(self, min_title: str) -> bool:
         return Title.rank(self.title) >= Title.rank(min_title)

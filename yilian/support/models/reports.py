@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -30,7 +32,9 @@ class YearlyReport(models.Model):
     achievements = models.TextField(_("results and good practice"), blank=True)
     problems = models.TextField(_("problems found"), blank=True)
     plans = models.TextField(_("plans for next year"), blank=True)
-    self_score = models.PositiveSmallIntegerField(_("self-evaluation score"), null=True, blank=True)
+    self_score = models.PositiveSmallIntegerField(_("self-evaluation score"), null=True, blank=True,
+                                                  validators=[MaxValueValidator(100)],
+                                                  help_text=_("0 to 100"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -46,6 +50,18 @@ class YearlyReport(models.Model):
 
     def __str__(self):
         return f"{self.institution.display_name} · {self.programme}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_late(self) -> bool:
+        """Submitted after the programme's due date (allowed, but the commission sees it)."""
+        due = self.programme.yearly_report_due
+        if not (due and self.submitted_at):
+            return False
+        return timezone.localtime(self.submitted_at).date() > due
 
     @classmethod
     def scope_q(cls, scope, action):
@@ -74,6 +90,9 @@ class ReportJob(models.Model):
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("to"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # the files are written in the requester's language, not the worker's
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    task_id = models.CharField(max_length=64, blank=True, editable=False)
     progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
     message = models.CharField(_("message"), max_length=300, blank=True)
     xlsx = models.FileField(upload_to="reports/%Y/%m/", blank=True)
@@ -90,6 +109,10 @@ class ReportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.period_start}–{self.period_end}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @classmethod
     def scope_q(cls, scope, action):

@@ -42,17 +42,24 @@ class ExpertSession(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ends__gt=models.F("starts")), name="session_ends_after_start"),
         ]
+        indexes = [models.Index(fields=["clinic", "date"])]
 
     def __str__(self):
         return f"{self.date} {self.starts:%H:%M} {self.doctor.name} @ {self.clinic.display_name}"
 
     @classmethod
     def scope_q(cls, scope, action):
+        """The clinic's staff, the expert's hospital and the region manage sessions; the expert sees their own.
+
+        Narrower than "any visible institution": a clinic sees the hospitals that support it, but not
+        the bookings (residents' names) those hospitals' doctors have at other clinics.
+        """
+        managers = [under_regions(scope.region_paths, "clinic__region__path"),
+                    ids_in(scope.clinic_ids, "clinic_id"), ids_in(scope.hospital_ids, "doctor__hospital_id")]
         if action == CHANGE:
-            return any_of([under_regions(scope.region_paths, "clinic__region__path"),
-                           ids_in(scope.clinic_ids, "clinic_id"), ids_in(scope.hospital_ids, "doctor__hospital_id")])
-        visible = Institution.objects.for_scope(scope)
-        return Q(clinic__in=visible) | Q(doctor__hospital__in=visible)
+            return any_of(managers)
+        return any_of([*managers, ids_in(scope.doctor_institution_ids, "doctor__hospital_id"),
+                       Q(doctor__user_id=scope.user_id) if scope.user_id else None])
 
 
 class Booking(models.Model):
@@ -64,6 +71,8 @@ class Booking(models.Model):
         ARRIVED = "arrived", _("Arrived")
         NO_SHOW = "no_show", _("No-show")
 
+    ACTIVE = (Status.BOOKED, Status.ARRIVED, Status.NO_SHOW)  # statuses that hold a place
+
     session = models.ForeignKey(ExpertSession, verbose_name=_("session"), on_delete=models.PROTECT,
                                 related_name="bookings")
     code = models.CharField(_("booking code"), max_length=12, unique=True)
@@ -73,6 +82,8 @@ class Booking(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
     created_at = models.DateTimeField(_("booked at"), auto_now_add=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The public form is sent again when a resident's connection drops: same key, same booking.
+    client_key = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     objects = ScopedManager()
     history = HistoricalRecords()
@@ -89,6 +100,15 @@ class Booking(models.Model):
 
     def __str__(self):
         return self.code
+
+    @property
+    def masked_phone(self) -> str:
+        """138****5678: enough to tell residents apart on a list, not to call them."""
+        return f"{self.phone[:3]}****{self.phone[-4:]}" if len(self.phone) >= 8 else "****"
+
+    @property
+    def masked_name(self) -> str:
+        return f"{self.name[:1]}{'*' * max(len(self.name) - 1, 1)}" if self.name else ""
 
     @classmethod
     def scope_q(cls, scope, action):

@@ -31,13 +31,15 @@ class Visit(models.Model):
     date = models.DateField(_("date"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.CHECKED_IN)
     check_in_at = models.DateTimeField(_("checked in at"))
-    check_in_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True,
-                                            validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    check_in_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True,
-                                             validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    check_in_latitude = models.DecimalField(_("check-in latitude"), max_digits=9, decimal_places=6, null=True,
+                                            blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    check_in_longitude = models.DecimalField(_("check-in longitude"), max_digits=9, decimal_places=6, null=True,
+                                             blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)])
     check_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
-    check_out_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    check_out_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    check_out_latitude = models.DecimalField(_("check-out latitude"), max_digits=9, decimal_places=6, null=True,
+                                             blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    check_out_longitude = models.DecimalField(_("check-out longitude"), max_digits=9, decimal_places=6, null=True,
+                                              blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)])
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("confirmed by"), null=True,
                                      blank=True, on_delete=models.SET_NULL, related_name="+")
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)

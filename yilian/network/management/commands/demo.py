@@ -4,6 +4,8 @@ from django.utils.translation import gettext as _
 
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
 from yilian.network.demo_loader import load_guiyang
+from yilian.support.demo import load_support_demo
+from yilian.support.services_studio import demo_open_sessions
 
 
 class Command(BaseCommand):
@@ -17,10 +19,13 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         counts = load_guiyang()
         users = create_demo_users()
+        support = load_support_demo()
+        demo_open_sessions()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
         ))
+        self.stdout.write(f"Counterpart support demo: {support}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")

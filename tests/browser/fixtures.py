@@ -1,4 +1,4 @@
-"""Playwright fixtures for the browser tests (sync API, Debian's chromium, pytest-django live_server).
+"""Playwright fixtures for the browser tests, imported by tests/conftest.py (sync API, Debian chromium).
 
 A test that uses ``page`` or ``phone_page`` fails when the page logs a console error, throws an
 uncaught exception or violates the Content Security Policy (no inline scripts or styles). A test

@@ -1,0 +1,279 @@
+"""The expert studio (支援专家工作室): residents book a visiting expert's session; the clinic runs it.
+
+Bookings come from the public page (no login, ``by`` is None). Taking a place is race-safe: the
+session row is locked (select_for_update; on SQLite the IMMEDIATE transaction serialises writers)
+and the places are counted inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yilian.core.scoping import CHANGE, scope_for
+from yilian.core.services import save_validated
+from yilian.network.models import Institution, Pairing
+
+from .models import Assignment, Booking, Doctor, ExpertSession
+
+# No 0/O, 1/I/L: a resident reads the code out over the phone or copies it from a screenshot.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8  # 31**8 ≈ 8.5e11 codes: not guessable, and the phone is asked for as well
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+HORIZON_DAYS = 56  # the studio shows who comes in the next eight weeks
+
+
+@dataclass
+class Result:
+    obj: object
+    created: bool
+
+
+def normalize_phone(raw) -> str:
+    """A mainland mobile number, with spaces, dashes and a +86 prefix tolerated."""
+    phone = re.sub(r"[\s\-()]", "", str(raw or ""))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    if not MOBILE.match(phone):
+        raise ValidationError({"phone": _("Enter a mainland mobile number of 11 digits, e.g. 13812345678.")})
+    return phone
+
+
+def normalize_code(raw) -> str:
+    return re.sub(r"[\s\-]", "", str(raw or "")).upper()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def session_end(session: ExpertSession):
+    return timezone.make_aware(datetime.combine(session.date, session.ends))
+
+
+def session_start(session: ExpertSession):
+    return timezone.make_aware(datetime.combine(session.date, session.starts))
+
+
+def taken_places(session: ExpertSession) -> int:
+    return session.bookings.filter(status__in=Booking.ACTIVE).count()
+
+
+def _check_bookable(session: ExpertSession):
+    if session.cancelled:
+        raise ValidationError({"session": _("This session was cancelled.")})
+    if session_end(session) <= timezone.now():
+        raise ValidationError({"session": _("This session is over; choose a coming one.")})
+
+
+# --------------------------------------------------------------------------------- residents
+
+
+def booking_create(*, by=None, session: ExpertSession, name: str, phone: str, reason: str = "",
+                   client_key: str | None = None) -> Result:
+    """Take a place in a session. The same form sent again (same key) returns the first booking."""
+    phone = normalize_phone(phone)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Enter your name.")})
+    with transaction.atomic():
+        session = ExpertSession.objects.select_for_update().get(pk=session.pk)
+        if client_key:
+            earlier = Booking.objects.filter(client_key=client_key).first()
+            if earlier is not None:
+                if earlier.session_id != session.pk or earlier.phone != phone:
+                    raise ValidationError({"client_key": _("This form was already used; reload the page.")})
+                return Result(earlier, created=False)
+        _check_bookable(session)
+        if session.bookings.filter(phone=phone, status__in=Booking.ACTIVE).exists():
+            raise ValidationError({"phone": _("This phone number already has a booking for this session.")})
+        if taken_places(session) >= session.capacity:
+            raise ValidationError({"session": _("This session is full; choose another one.")})
+        booking = Booking(session=session, code=_unused_code(), name=name, phone=phone,
+                          reason=(reason or "").strip(), client_key=client_key or None)
+        try:
+            save_validated(booking, by)
+        except IntegrityError as exc:  # the same phone in a concurrent request
+            raise ValidationError({"phone": _("This phone number already has a booking for this session.")}) from exc
+    return Result(booking, created=True)
+
+
+def _unused_code() -> str:
+    while True:
+        code = new_code()
+        if not Booking.objects.filter(code=code).exists():
+            return code
+
+
+def booking_find(*, code, phone) -> Booking:
+    """The booking a resident names by code and phone; the same message for a wrong code or phone."""
+    code = normalize_code(code)
+    try:
+        phone = normalize_phone(phone)
+    except ValidationError:
+        phone = ""
+    booking = Booking.objects.select_related("session__clinic", "session__doctor").filter(
+        code=code, phone=phone).first() if code and phone else None
+    if booking is None:
+        raise ValidationError({"code": _("No booking matches this code and phone number.")})
+    return booking
+
+
+def booking_cancel(*, by=None, code, phone) -> Booking:
+    with transaction.atomic():
+        booking = booking_find(code=code, phone=phone)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status == Booking.Status.CANCELLED:
+            raise ValidationError({"code": _("This booking is already cancelled.")})
+        if booking.status != Booking.Status.BOOKED or session_start(booking.session) <= timezone.now():
+            raise ValidationError({"code": _("This session has already begun; the booking can no longer be "
+                                              "cancelled online.")})
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        return save_validated(booking, by)
+
+
+# ----------------------------------------------------------------------------- clinic side
+
+
+def may_mark(user, booking: Booking) -> bool:
+    """The clinic, the hospital, the region, and the expert of the session record who came."""
+    session = booking.session
+    return (ExpertSession.objects.for_user(user, CHANGE).filter(pk=session.pk).exists()
+            or (user.is_authenticated and session.doctor.user_id == user.pk))
+
+
+def booking_mark(*, by, booking: Booking, status: str) -> Booking:
+    if not Booking.objects.for_user(by).filter(pk=booking.pk).exists() or not may_mark(by, booking):
+        raise Http404
+    if status not in (Booking.Status.ARRIVED, Booking.Status.NO_SHOW):
+        raise ValidationError({"status": _("Mark the resident as arrived or as a no-show.")})
+    if booking.status == Booking.Status.CANCELLED:
+        raise ValidationError({"status": _("The resident cancelled this booking.")})
+    if booking.session.date > timezone.localdate():
+        raise ValidationError({"status": _("Arrivals are recorded from the day of the session.")})
+    booking.status = status
+    return save_validated(booking, by)
+
+
+def may_manage(user, clinic: Institution, doctor: Doctor) -> bool:
+    """Clinic staff, the expert's hospital coordinator and the region's supervisors run sessions."""
+    scope = scope_for(user)
+    return (scope.is_admin or clinic.pk in scope.clinic_ids or doctor.hospital_id in scope.hospital_ids
+            or any(clinic.region.path.startswith(p) for p in scope.region_paths))
+
+
+def _plan_for(doctor: Doctor, clinic: Institution, day):
+    """The assignment of the day at this clinic; a date off the plan is refused when there is a plan."""
+    planned = Assignment.objects.filter(doctor=doctor, status=Assignment.Status.PLANNED)
+    elsewhere = planned.filter(date=day).exclude(agreement__pairing__clinic=clinic).select_related(
+        "agreement__pairing__clinic").first()
+    if elsewhere is not None:
+        raise ValidationError({"date": _("%(doctor)s is planned at %(clinic)s on %(date)s.") % {
+            "doctor": doctor.name, "clinic": elsewhere.agreement.pairing.clinic.display_name, "date": day}})
+    here = planned.filter(agreement__pairing__clinic=clinic)
+    match = here.filter(date=day).first()
+    if match is None:
+        coming = list(here.filter(date__gte=timezone.localdate()).values_list("date", flat=True)[:5])
+        if coming:
+            raise ValidationError({"date": _(
+                "%(doctor)s comes to %(clinic)s on %(dates)s; a session must be on one of these days.") % {
+                "doctor": doctor.name, "clinic": clinic.display_name,
+                "dates": ", ".join(d.isoformat() for d in coming)}})
+    return match
+
+
+def session_create(*, by, clinic: Institution, doctor: Doctor, date, starts, ends, capacity) -> ExpertSession:
+    """Open a visiting expert's session for booking, on a day the expert is planned at the clinic."""
+    if not may_manage(by, clinic, doctor):
+        raise Http404
+    if not clinic.is_grassroots:
+        raise ValidationError({"clinic": _("Expert sessions are held at grassroots institutions.")})
+    if not doctor.active:
+        raise ValidationError({"doctor": _("%(doctor)s is no longer active.") % {"doctor": doctor.name}})
+    if date and date < timezone.localdate():
+        raise ValidationError({"date": _("A session cannot be in the past.")})
+    if date and not Pairing.all_rows.filter(hospital_id=doctor.hospital_id, clinic=clinic).active_on(date).exists():
+        raise ValidationError({"doctor": _("%(hospital)s does not support %(clinic)s on that date.") % {
+            "hospital": doctor.hospital.display_name, "clinic": clinic.display_name}})
+    if starts and ends and starts >= ends:
+        raise ValidationError({"ends": _("The session ends before it starts.")})
+    session = ExpertSession(clinic=clinic, doctor=doctor, date=date, starts=starts, ends=ends, capacity=capacity)
+    session.assignment = _plan_for(doctor, clinic, date)
+    overlapping = ExpertSession.objects.filter(doctor=doctor, date=date, cancelled=False,
+                                               starts__lt=ends, ends__gt=starts).first()
+    if overlapping is not None:
+        raise ValidationError({"starts": _("%(doctor)s already has a session from %(start)s to %(end)s.") % {
+            "doctor": doctor.name, "start": overlapping.starts.strftime("%H:%M"),
+            "end": overlapping.ends.strftime("%H:%M")}})
+    return save_validated(session, by)
+
+
+def session_cancel(*, by, session: ExpertSession) -> int:
+    """Cancel a session and its bookings; returns how many residents must be told."""
+    if not ExpertSession.objects.for_user(by, CHANGE).filter(pk=session.pk).exists():
+        raise Http404
+    if session.cancelled:
+        return 0
+    with transaction.atomic():
+        session.cancelled = True
+        save_validated(session, by)
+        bookings = list(session.bookings.filter(status=Booking.Status.BOOKED))
+        for booking in bookings:
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_at = timezone.now()
+            save_validated(booking, by)
+    return len(bookings)
+
+
+# ---------------------------------------------------------------------------- public reads
+
+
+def coming_experts(clinic: Institution, today=None) -> list[dict]:
+    """The experts planned at the clinic in the coming weeks, each with their next day there."""
+    today = today or timezone.localdate()
+    planned = (Assignment.objects.filter(agreement__pairing__clinic=clinic, status=Assignment.Status.PLANNED,
+                                         date__gte=today, date__lte=today + timedelta(days=HORIZON_DAYS),
+                                         doctor__active=True)
+               .select_related("doctor__hospital").order_by("date", "doctor__name"))
+    experts: dict[int, dict] = {}
+    for assignment in planned:
+        entry = experts.setdefault(assignment.doctor_id, {"doctor": assignment.doctor, "next": assignment.date,
+                                                          "days": []})
+        entry["days"].append(assignment.date)
+    return list(experts.values())
+
+
+def open_sessions(clinic: Institution, now=None):
+    """Sessions residents may still book or see: not cancelled and not over, with the places taken."""
+    now = timezone.localtime(now or timezone.now())
+    return (ExpertSession.objects.filter(clinic=clinic, cancelled=False)
+            .filter(Q(date__gt=now.date()) | Q(date=now.date(), ends__gt=now.time()))
+            .select_related("doctor__hospital")
+            .annotate(taken=Count("bookings", filter=Q(bookings__status__in=Booking.ACTIVE)))
+            .annotate(left=F("capacity") - F("taken"))
+            .order_by("date", "starts"))
+
+
+def demo_open_sessions(today=None, days: int = 14, capacity: int = 10) -> int:
+    """Demo: a morning session for every planned expert day of the coming two weeks (safe to run again)."""
+    today = today or timezone.localdate()
+    planned = (Assignment.objects.filter(status=Assignment.Status.PLANNED, date__gte=today,
+                                         date__lte=today + timedelta(days=days), sessions__isnull=True)
+               .select_related("agreement__pairing"))
+    sessions = [ExpertSession(clinic_id=a.agreement.pairing.clinic_id, doctor_id=a.doctor_id, assignment=a,
+                              date=a.date, starts=time(9, 0), ends=time(11, 30), capacity=capacity)
+                for a in planned]
+    ExpertSession.objects.bulk_create(sessions)
+    return len(sessions)
