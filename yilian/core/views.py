@@ -53,9 +53,10 @@ def file_response(content: bytes, filename: str, content_type: str) -> HttpRespo
     return response
 
 
-def save_form(request, form, save, then: str, **then_kwargs):
+def save_form(request, form, save, then, **then_kwargs):
     """For a valid POSTed form, call ``save(cleaned_data)``; the service's ValidationError lands on the
-    form. Returns the redirect to ``then`` on success, else None (render the form again)."""
+    form. Returns the redirect to ``then`` (a URL name, or a function of the saved object giving a URL)
+    on success, else None (render the form again)."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -64,6 +65,8 @@ def save_form(request, form, save, then: str, **then_kwargs):
         form.add_error(None, exc)
         return None
     messages.success(request, _("Saved."))
+    if callable(then):
+        return redirect(then(obj))
     if "pk" in then_kwargs and then_kwargs["pk"] is None:
         then_kwargs["pk"] = obj.pk
     return redirect(then, **then_kwargs)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from yilian.core.scoping import CHANGE, VIEW, can, scope_for
-from yilian.core.views import change_history, file_response, paginate, query_without_page
+from yilian.core.views import change_history, file_response, paginate, query_without_page, render_form, save_form
 from yilian.network.exports import XLSX_CONTENT_TYPE
 from yilian.network.models import Institution, Region
 
@@ -243,17 +243,10 @@ def programme_edit(request, pk=None):
     if not pk and not Region.objects.for_user(request.user, CHANGE).exists():
         raise Http404
     form = ProgrammeForm(request.POST or None, instance=programme, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in services.PROGRAMME_FIELDS}
-        try:
-            programme = services.programme_save(by=request.user, programme=programme if pk else None, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("programme-detail", pk=programme.pk)
-    return render(request, "core/form.html", {
-        "form": form, "title": _("Edit programme") if pk else _("New programme"), "cancel": "programme-list"})
+    done = save_form(request, form, lambda data: services.programme_save(
+        by=request.user, programme=programme if pk else None, **{k: data[k] for k in services.PROGRAMME_FIELDS}),
+        "programme-detail", pk=None)
+    return done or render_form(request, form, _("Edit programme") if pk else _("New programme"), "programme-list")
 
 
 # -------------------------------------------------------------------------- calendar
@@ -283,16 +276,10 @@ def calendar_edit(request, pk=None):
     _calendar_editor(request)
     day = _get(CalendarDay.objects.all(), pk) if pk else CalendarDay()
     form = CalendarDayForm(request.POST or None, instance=day)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in services.CALENDAR_FIELDS}
-        try:
-            day = services.calendar_day_save(by=request.user, day=day, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(f"{reverse('calendar-list')}?year={day.date.year}")
-    return render(request, "core/form.html", {"form": form, "title": _("Calendar day"), "cancel": "calendar-list"})
+    done = save_form(request, form, lambda data: services.calendar_day_save(
+        by=request.user, day=day, **{k: data[k] for k in services.CALENDAR_FIELDS}),
+        lambda saved: f"{reverse('calendar-list')}?year={saved.date.year}")
+    return done or render_form(request, form, _("Calendar day"), "calendar-list")
 
 
 @login_required
@@ -461,17 +448,10 @@ def doctor_edit(request, pk=None):
         raise Http404
     initial = {"hospital": request.GET.get("hospital")} if not pk else None
     form = DoctorForm(request.POST or None, instance=doctor, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in services.DOCTOR_FIELDS}
-        try:
-            doctor = services.doctor_save(by=request.user, doctor=doctor if pk else None, **data)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("doctor-detail", pk=doctor.pk)
-    return render(request, "core/form.html", {
-        "form": form, "title": _("Edit doctor") if pk else _("New doctor"), "cancel": "doctor-list"})
+    done = save_form(request, form, lambda data: services.doctor_save(
+        by=request.user, doctor=doctor if pk else None, **{k: data[k] for k in services.DOCTOR_FIELDS}),
+        "doctor-detail", pk=None)
+    return done or render_form(request, form, _("Edit doctor") if pk else _("New doctor"), "doctor-list")
 
 
 def _import_path(token: str) -> Path:
