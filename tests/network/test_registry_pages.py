@@ -248,3 +248,15 @@ def test_history_of_a_pairing_shows_pilot_changes_readably(supervisor, pairing_p
     assert "{&#x27;pairing&#x27;" not in page and "{'pairing'" not in page
     history = page[page.index('id="history"'):]
     assert "→ 1</li>" in history, history[:1500]
+
+
+def test_liaison_changes_are_visible_on_its_edit_page(supervisor, district):
+    from tests.factories import LiaisonFactory
+
+    liaison = LiaisonFactory(hospital=HospitalFactory(region=district), name="王联络")
+    client = _client(supervisor)
+    data = {"hospital": liaison.hospital_id, "name": "王联络", "department": "医务科", "phone": "0851-1234567"}
+    assert client.post(f"/liaisons/{liaison.pk}/edit/", data).status_code == 302
+    page = client.get(f"/liaisons/{liaison.pk}/edit/").content.decode()
+    history = page[page.index('id="history"'):]
+    assert supervisor.username in history and "医务科" in history

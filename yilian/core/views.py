@@ -72,5 +72,6 @@ def save_form(request, form, save, then, **then_kwargs):
     return redirect(then, **then_kwargs)
 
 
-def render_form(request, form, title, cancel: str):
-    return render(request, "core/form.html", {"form": form, "title": title, "cancel": cancel})
+def render_form(request, form, title, cancel: str, history=None):
+    """The shared edit page; objects without a page of their own show their change history here."""
+    return render(request, "core/form.html", {"form": form, "title": title, "cancel": cancel, "history": history})

@@ -456,7 +456,8 @@ def liaison_edit(request, pk=None):
     done = save_form(request, form, lambda data: services.liaison_save(
         by=request.user, liaison=liaison if pk else None, **{k: data[k] for k in services.LIAISON_FIELDS}),
         "liaison-list")
-    return done or render_form(request, form, _("Liaison"), "liaison-list")
+    return done or render_form(request, form, _("Liaison"), "liaison-list",
+                               history=change_history(liaison) if pk else None)
 
 
 @login_required
