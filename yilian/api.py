@@ -20,6 +20,7 @@ from yilian.accounts.api import router as auth_router
 from yilian.core.models import IdempotencyConflict
 from yilian.familydoctor.api import router as familydoctor_router
 from yilian.network.api import router as network_router
+from yilian.referrals.api import router as referrals_router
 
 
 class Renderer(JSONRenderer):
@@ -46,6 +47,7 @@ api = YilianAPI(
 api.add_router("v1/auth", auth_router)
 api.add_router("v1/", network_router)
 api.add_router("v1/", familydoctor_router)
+api.add_router("v1/", referrals_router)
 
 
 def _errors(request, errors, status=422):

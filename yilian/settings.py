@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yilian.network",
     "yilian.support",
     "yilian.familydoctor",
+    "yilian.referrals",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("yilian.accounts.urls")),
     path("", include("yilian.support.urls")),
     path("residents/", include("yilian.familydoctor.urls")),
+    path("referrals/", include("yilian.referrals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

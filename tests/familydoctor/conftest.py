@@ -99,3 +99,27 @@ def client_for(user, language="zh-hans") -> Client:
 
 # The Playwright harness of tests/browser (fixtures and the hook that fails a test on console errors
 # or CSP violations), for the browser tests of this directory.
+
+
+@dataclass
+class Care:
+    team: object
+    basic: object
+    chronic: object
+    nurse: object
+    elder: object  # 70 years old, hypertensive, of clinic A
+
+
+@pytest.fixture
+def care(world):
+    from tests.familydoctor.factories import make_care
+    from yilian.familydoctor.models import ResidentTag, refresh_age_tags
+
+    nurse = user_with_role(Role.CLINIC_STAFF, world.clinic_a)
+    team, basic, chronic = make_care(world.clinic_a, nurse)
+    today = date.today()
+    elder = ResidentFactory(name="赵老伯", id_number=make_id(date(today.year - 70, 1, 15), 311),
+                            clinic=world.clinic_a, community=world.community_a1)
+    ResidentTag.objects.create(resident=elder, kind="hypertension", source="诊断", recorded_on=today)
+    refresh_age_tags()
+    return Care(team=team, basic=basic, chronic=chronic, nurse=nurse, elder=elder)

@@ -162,7 +162,7 @@ def test_only_clinic_staff_import_into_their_own_clinic(world):
     assert not Resident.objects.exists()
 
 
-def test_upload_preview_confirm_through_the_pages(world):
+def test_upload_preview_confirm_through_the_pages(world, django_capture_on_commit_callbacks):
     client = client_for(world.staff_a)
     upload = SimpleUploadedFile("residents.xlsx", workbook(_rows()))
     response = client.post("/residents/import/", {"clinic": world.clinic_a.pk, "file": upload})
@@ -171,8 +171,23 @@ def test_upload_preview_confirm_through_the_pages(world):
     token = response.context["token"]
     assert client_for(world.staff_b).post("/residents/import/", {"token": token, "clinic": world.clinic_b.pk}
                                           ).status_code == 404
-    response = client.post("/residents/import/", {"token": token, "clinic": world.clinic_a.pk})
-    assert response.status_code == 302 and Resident.objects.count() == 3
+    from huey.contrib.djhuey import HUEY
+
+    from yilian.familydoctor.models import ImportJob
+
+    HUEY.immediate = True  # the worker runs inline here
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/residents/import/", {"token": token, "clinic": world.clinic_a.pk})
+    finally:
+        HUEY.immediate = False
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response.url == f"/residents/import/jobs/{job.pk}/"
+    assert Resident.objects.count() == 3
+    assert (job.status, job.progress, job.result["new"]) == ("done", 100, 3)
+    page = client.get(response.url).content.decode()
+    assert 'id="import-result"' in page and "hx-trigger" not in page
+    assert client_for(world.staff_b).get(response.url).status_code == 404  # only its requester sees a job
     assert client.post("/residents/import/", {"token": token, "clinic": world.clinic_a.pk}).status_code == 404
 
 
@@ -220,3 +235,17 @@ def test_a_resident_registered_between_check_and_save_aborts_the_import(world):
     assert report.errors == ["The residents changed while the file was being imported; nothing was saved. "
                              "Check the file again."]
     assert Resident.objects.count() == 1 and not Household.objects.exists() and not AuditEntry.objects.exists()
+
+
+def test_a_queued_job_polls_and_a_failed_one_says_so(world):
+    from yilian.familydoctor import services_import
+    from yilian.familydoctor.models import ImportJob
+
+    job = ImportJob.objects.create(requested_by=world.staff_a, clinic=world.clinic_a, token=f"{world.staff_a.pk}-x")
+    page = client_for(world.staff_a).get(f"/residents/import/jobs/{job.pk}/").content.decode()
+    assert "hx-trigger" in page
+    services_import.import_job_run(job.pk)  # the sheet is gone: the job fails, nothing is saved
+    job.refresh_from_db()
+    assert job.status == "failed" and job.finished_at and not Resident.objects.exists()
+    services_import.import_job_run(job.pk)  # a retry of a finished job is a no-op
+    assert ImportJob.objects.get().status == "failed"

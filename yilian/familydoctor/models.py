@@ -402,3 +402,17 @@ def refresh_age_tags(as_of: dt.date | None = None, residents=None, batch_size: i
                 batch = []
         added += len(ResidentTag.objects.bulk_create(batch))
     return added, removed
+
+
+from .models_care import (  # noqa: E402,F401  (teams, contracts and visits: one app, two modules)
+    Contract,
+    ContractEvent,
+    CoverageTarget,
+    ImportJob,
+    PlannedVisit,
+    ServicePackage,
+    Team,
+    TeamMember,
+    VisitRecord,
+    VisitRule,
+)

@@ -11,7 +11,6 @@ import uuid
 from datetime import date, datetime, time
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -30,9 +29,9 @@ from yilian.core.scoping import CHANGE, can, scope_for
 from yilian.core.views import file_response, paginate, query_without_page
 from yilian.network.exports import XLSX_CONTENT_TYPE, table_xlsx
 
-from . import idnumber, imports, services
+from . import idnumber, imports, services, services_import
 from .forms import AuditFilterForm, HouseholdForm, ImportForm, ResidentForm, RevealForm, TagForm
-from .models import REVEAL, Household, Resident, ResidentTag, Tag
+from .models import REVEAL, Household, ImportJob, Resident, ResidentTag, Tag
 
 EXPORT_LIMIT = 50_000
 
@@ -104,6 +103,7 @@ def _detail_context(request, resident):
     return {
         "resident": resident,
         "tags": resident.tags.select_related("recorded_by"),
+        "contracts": resident.contracts.select_related("team")[:10],
         "members": members,
         "can_edit": can(user, CHANGE, resident),
         "can_reveal": can(user, REVEAL, resident),
@@ -248,8 +248,7 @@ def household_edit(request, pk):
 
 
 def _pending_path(token: str) -> Path:
-    """Uploaded sheets wait for confirmation outside MEDIA_ROOT: they hold full ID numbers."""
-    return Path(settings.DATA_DIR) / "private" / "resident-imports" / f"{token}.xlsx"
+    return services_import.pending_path(token)
 
 
 @login_required
@@ -278,22 +277,21 @@ def resident_import(request):
 
 
 def _import_confirm(request, token: str, clinic_id: str):
+    """Queue the previewed sheet for the worker and show the job's progress."""
     user = request.user
     path = _pending_path(token)
     clinic = _pick(services.clinics_for(user), clinic_id)
     if not token.startswith(f"{user.pk}-") or "/" in token or not path.exists() or clinic is None:
         raise Http404
-    report = imports.import_residents(user, clinic, path.read_bytes(), commit=True, origin=_origin(request))
-    path.unlink(missing_ok=True)
-    if report.ok:
-        messages.success(request, _(
-            "Imported: %(new)s new, %(updated)s updated, %(unchanged)s unchanged; %(households)s households "
-            "created, %(tags)s tags added.") % {
-            "new": report.new, "updated": report.updated, "unchanged": report.unchanged,
-            "households": report.households_created, "tags": report.tags_added})
-        return redirect("resident-list")
-    return render(request, "familydoctor/resident_import.html", {
-        "form": ImportForm(user=user), "report": report})
+    job = services_import.import_job_start(by=user, clinic=clinic, token=token)
+    return redirect("resident-import-job", pk=job.pk)
+
+
+@login_required
+def resident_import_job(request, pk):
+    job = ImportJob.objects.select_related("clinic").get_for_user_or_404(request.user, pk=pk)
+    template = "familydoctor/_import_job.html" if request.htmx else "familydoctor/import_job.html"
+    return render(request, template, {"job": job})
 
 
 @login_required
