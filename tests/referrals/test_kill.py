@@ -36,7 +36,10 @@ def _free_port() -> int:
 
 
 def _env(tmp_path):
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.referrals.kill_settings",
+    # The server under test keeps its own SQLite file (read back directly below), also in the
+    # PostgreSQL run of the suite: DATABASE_URL is not passed on.
+    inherited = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return {**inherited, "DJANGO_SETTINGS_MODULE": "tests.referrals.kill_settings",
             "YILIAN_DATA_DIR": str(tmp_path), "YILIAN_SQLITE_PATH": str(tmp_path / "kill.sqlite3"),
             "YILIAN_DEBUG": "0", "PYTHONPATH": str(ROOT)}
 
