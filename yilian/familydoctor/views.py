@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime, time
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from yilian.core.scoping import CHANGE, can, scope_for
 from yilian.core.views import file_response, paginate, query_without_page
 from yilian.network.exports import XLSX_CONTENT_TYPE, table_xlsx
 
-from . import idnumber, imports, services, services_import
+from . import idnumber, imports, imports_contracts, services, services_import
 from .forms import AuditFilterForm, HouseholdForm, ImportForm, ResidentForm, RevealForm, TagForm
 from .models import REVEAL, Household, ImportJob, Resident, ResidentTag, Tag
 
@@ -297,6 +298,53 @@ def resident_import_job(request, pk):
 @login_required
 def resident_import_template(request):
     return file_response(imports.template_xlsx(), "resident-import-template.xlsx", XLSX_CONTENT_TYPE)
+
+
+def _contract_pending_path(token: str) -> Path:
+    return Path(settings.DATA_DIR) / "private" / "contract-imports" / f"{token}.xlsx"
+
+
+@login_required
+def contract_import(request):
+    """Upload → preview (masked) with row-level errors → confirm, synchronously. All rows or none."""
+    user = request.user
+    if not services.clinics_for(user).exists():
+        raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None, user=user)
+    form.fields["clinic"].label = _("Clinic")
+    context = {"form": form}
+    token = request.POST.get("token", "")
+    if request.method == "POST" and token:
+        path = _contract_pending_path(token)
+        clinic = _pick(services.clinics_for(user), request.POST.get("clinic", ""))
+        if not token.startswith(f"{user.pk}-") or "/" in token or not path.exists() or clinic is None:
+            raise Http404
+        report = imports_contracts.import_contracts(user, clinic, path.read_bytes(), commit=True,
+                                                    origin=_origin(request))
+        path.unlink(missing_ok=True)
+        if report.ok:
+            messages.success(request, _("%(new)s contracts signed, %(unchanged)s unchanged.") % {
+                "new": report.new, "unchanged": report.unchanged})
+            return redirect("fd-contract-list")
+        context.update(report=report, clinic=clinic)
+    elif request.method == "POST" and form.is_valid():
+        content = form.cleaned_data["file"].read()
+        clinic = form.cleaned_data["clinic"]
+        report = imports_contracts.import_contracts(user, clinic, content, commit=False)
+        context.update(report=report, clinic=clinic)
+        if report.ok:
+            token = f"{user.pk}-{uuid.uuid4().hex}"
+            path = _contract_pending_path(token)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.write_bytes(content)
+            os.chmod(path, 0o600)
+            context["token"] = token
+    return render(request, "familydoctor/contract_import.html", context)
+
+
+@login_required
+def contract_import_template(request):
+    return file_response(imports_contracts.template_xlsx(), "contract-import-template.xlsx", XLSX_CONTENT_TYPE)
 
 
 # ---------------------------------------------------------------------------------- audit log

@@ -97,7 +97,7 @@ def contract_list(request):
         contracts = contracts.filter(status=status)
     return render(request, "familydoctor/contract_list.html", {
         "page": paginate(request, contracts), "query": query_without_page(request), "status": status,
-        "statuses": Contract.Status.choices})
+        "statuses": Contract.Status.choices, "can_import": clinics_for(request.user).exists()})
 
 
 @login_required
