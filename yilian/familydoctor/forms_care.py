@@ -31,7 +31,7 @@ RULE_ROWS = 3
 
 
 class TeamForm(forms.Form):
-    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=None)
+    clinic = forms.ModelChoiceField(label=pgettext_lazy("family doctor", "Clinic"), queryset=None)
     name = forms.CharField(label=_("Team name"), max_length=100)
 
     def __init__(self, *args, user, **kwargs):
@@ -58,7 +58,7 @@ class TeamForm(forms.Form):
 
 
 class PackageForm(forms.Form):
-    clinic = forms.ModelChoiceField(label=_("Clinic"), queryset=None)
+    clinic = forms.ModelChoiceField(label=pgettext_lazy("family doctor", "Clinic"), queryset=None)
     name = forms.CharField(label=_("Package name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=ServicePackage.Kind.choices)
     services = forms.CharField(label=_("Services (one per line)"), widget=forms.Textarea(attrs={"rows": 4}),
@@ -108,7 +108,7 @@ class RenewForm(forms.Form):
 
 
 class TerminateForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=255)
+    reason = forms.CharField(label=pgettext_lazy("termination", "Reason"), max_length=255)
     on = forms.DateField(label=_("Date"), widget=DateInput, required=False)
 
 

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.core.masking import mask_name
 from yilian.core.scoping import CHANGE, ScopedManager, any_of, ids_in, under_regions
@@ -181,7 +182,7 @@ class Contract(models.Model):
     """签约: a resident signed to a team for one year, with packages and recorded consent."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("contract", "Active")
         RENEWED = "renewed", _("Renewed")
         TERMINATED = "terminated", _("Terminated")
 

@@ -311,7 +311,7 @@ def contract_import(request):
     if not services.clinics_for(user).exists():
         raise Http404
     form = ImportForm(request.POST or None, request.FILES or None, user=user)
-    form.fields["clinic"].label = _("Clinic")
+    form.fields["clinic"].label = pgettext("family doctor", "Clinic")
     context = {"form": form}
     token = request.POST.get("token", "")
     if request.method == "POST" and token:
