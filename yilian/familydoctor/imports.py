@@ -159,39 +159,39 @@ def _cell_text(value) -> str:
 
 
 def read_sheet(content: bytes) -> tuple[list[str], list[str], list[tuple[int, tuple]]]:
-    """(attributes per column, header errors, [(Excel row number, values)]) of the first sheet."""
+    """(attributes per column, header errors, [(Excel row number, values)]) of the resident sheet."""
+    return read_columns(content, COLUMNS, HEADER_TO_ATTR, REQUIRED)
+
+
+def read_columns(content: bytes, columns, header_to_attr: dict, required) -> tuple[list, list, list]:
+    """The first sheet of an upload, checked against ``columns`` ((Chinese, English, attribute) each):
+    (attributes per column, header errors, [(Excel row number, values)]); no rows when headers are wrong."""
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
         header = next(rows, None) or ()
     except Exception:  # noqa: BLE001 — any unreadable upload gets the same answer
         return [], [_("The file could not be read as an Excel workbook.")], []
     headers = [_cell_text(h) for h in header]
     while headers and not headers[-1]:
         headers.pop()
-    expected = "、".join(zh for zh, _en, _a in COLUMNS)
+    label = {attr: zh for zh, _en, attr in columns}
+    expected = "、".join(label.values())
     errors = [_("Unknown column “%(column)s”. Expected columns: %(expected)s.") % {"column": h, "expected": expected}
-              for h in headers if h and h.lower() not in HEADER_TO_ATTR]
-    attrs = [HEADER_TO_ATTR.get(h.lower(), "") for h in headers]
+              for h in headers if h and h.lower() not in header_to_attr]
+    attrs = [header_to_attr.get(h.lower(), "") for h in headers]
     for attr in {a for a in attrs if a}:
         if attrs.count(attr) > 1:
-            errors.append(_("Column “%(column)s” appears twice.") % {"column": _zh(attr)})
-    errors += [_("Missing column “%(column)s”.") % {"column": _zh(attr)} for attr in REQUIRED if attr not in attrs]
-    if errors:
-        book.close()
-        return attrs, errors, []
+            errors.append(_("Column “%(column)s” appears twice.") % {"column": label[attr]})
+    errors += [_("Missing column “%(column)s”.") % {"column": label[attr]} for attr in required if attr not in attrs]
     data = []
-    for number, values in enumerate(rows, start=2):
-        values = tuple(values[: len(attrs)])
-        if any(v is not None and str(v).strip() for v in values):
-            data.append((number, values))
+    if not errors:
+        for number, values in enumerate(rows, start=2):
+            values = tuple(values[: len(attrs)])
+            if any(v is not None and str(v).strip() for v in values):
+                data.append((number, values))
     book.close()
-    return attrs, [], data
-
-
-def _zh(attr: str) -> str:
-    return next(zh for zh, _en, a in COLUMNS if a == attr)
+    return attrs, errors, data
 
 
 # ---------------------------------------------------------------------------------- planning

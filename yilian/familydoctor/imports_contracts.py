@@ -21,7 +21,6 @@ import re
 import time
 from dataclasses import dataclass, field
 
-import openpyxl
 import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,7 +32,7 @@ from yilian.core.scoping import scope_for
 from yilian.network.models import Institution
 
 from . import idnumber, services_care
-from .imports import MAX_LISTED_ERRORS, PREVIEW_ROWS, _cell_text, _chunks, _Errors
+from .imports import MAX_LISTED_ERRORS, PREVIEW_ROWS, _cell_text, _chunks, _Errors, read_columns
 from .models import Resident
 from .models_care import Contract, ServicePackage, Team
 
@@ -83,37 +82,9 @@ class ContractImportReport:
         return not self.errors
 
 
-def _zh(attr: str) -> str:
-    return next(zh for zh, _en, a in COLUMNS if a == attr)
-
-
 def read_sheet(content: bytes):
-    """(attributes per column, header errors, [(Excel row number, values)]) of the first sheet."""
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None) or ()
-    except Exception:  # noqa: BLE001 — any unreadable upload gets the same answer
-        return [], [_("The file could not be read as an Excel workbook.")], []
-    headers = [_cell_text(h) for h in header]
-    while headers and not headers[-1]:
-        headers.pop()
-    expected = "、".join(zh for zh, _en, _a in COLUMNS)
-    errors = [_("Unknown column “%(column)s”. Expected columns: %(expected)s.") % {"column": h, "expected": expected}
-              for h in headers if h and h.lower() not in HEADER_TO_ATTR]
-    attrs = [HEADER_TO_ATTR.get(h.lower(), "") for h in headers]
-    for attr in {a for a in attrs if a}:
-        if attrs.count(attr) > 1:
-            errors.append(_("Column “%(column)s” appears twice.") % {"column": _zh(attr)})
-    errors += [_("Missing column “%(column)s”.") % {"column": _zh(attr)} for attr in REQUIRED if attr not in attrs]
-    data = []
-    if not errors:
-        for number, values in enumerate(rows, start=2):
-            values = tuple(values[: len(attrs)])
-            if any(v is not None and str(v).strip() for v in values):
-                data.append((number, values))
-    book.close()
-    return attrs, errors, data
+    """(attributes per column, header errors, [(Excel row number, values)]) of the contract sheet."""
+    return read_columns(content, COLUMNS, HEADER_TO_ATTR, REQUIRED)
 
 
 def _parse_date(value) -> dt.date | None:
