@@ -17,10 +17,15 @@ from ninja.renderers import JSONRenderer
 
 from yilian.accounts.api import BearerToken, SessionAuth
 from yilian.accounts.api import router as auth_router
+from yilian.appointments.api import router as appointments_router
 from yilian.core.models import IdempotencyConflict
 from yilian.familydoctor.api import router as familydoctor_router
+from yilian.indicators.api import router as indicators_router
 from yilian.network.api import router as network_router
+from yilian.planning.api import router as planning_router
 from yilian.referrals.api import router as referrals_router
+from yilian.roster.api import router as roster_router
+from yilian.telehealth.api import router as telehealth_router
 
 
 class Renderer(JSONRenderer):
@@ -48,6 +53,11 @@ api.add_router("v1/auth", auth_router)
 api.add_router("v1/", network_router)
 api.add_router("v1/", familydoctor_router)
 api.add_router("v1/", referrals_router)
+api.add_router("v1/", telehealth_router)
+api.add_router("v1/", indicators_router)
+api.add_router("v1/", planning_router)
+api.add_router("v1/", roster_router)
+api.add_router("v1/", appointments_router)
 
 
 def _errors(request, errors, status=422):

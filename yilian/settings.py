@@ -46,6 +46,12 @@ INSTALLED_APPS = [
     "yilian.support",
     "yilian.familydoctor",
     "yilian.referrals",
+    "yilian.notices",
+    "yilian.telehealth",
+    "yilian.indicators",
+    "yilian.planning",
+    "yilian.roster",
+    "yilian.appointments",
 ]
 
 MIDDLEWARE = [

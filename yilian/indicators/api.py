@@ -1,0 +1,5 @@
+"""REST endpoints of indicators (mounted as ``api.add_router("v1/", router)``)."""
+
+from ninja import Router
+
+router = Router(tags=["indicators"])
