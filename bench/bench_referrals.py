@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ from django.core.management import call_command  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from tests.factories import HospitalFactory, InstitutionFactory, RegionFactory, user_with_role  # noqa: E402
-from tests.familydoctor.factories import ResidentFactory  # noqa: E402
+from tests.familydoctor.factories import ResidentFactory, make_id  # noqa: E402
 from yilian.accounts.models import ApiToken, Membership  # noqa: E402
 from yilian.network.models import Institution  # noqa: E402
 from yilian.referrals.models import Department, Referral  # noqa: E402
@@ -73,7 +73,10 @@ def build(n_referrals: int, hubs: int = 10, clinics_per_hub: int = 10, residents
         world["hubs"].append({"hub": hub, "dept": dept, "user": coordinator})
         for c in range(clinics_per_hub):
             clinic = InstitutionFactory(region=region, kind=Institution.Kind.TOWNSHIP_CENTER, name=f"基准卫生院{h}-{c}")
-            residents = [ResidentFactory(clinic=clinic) for _ in range(residents_per_clinic)]
+            # 520103: a district code of its own, so these never collide with another generator's residents
+            residents = [ResidentFactory(clinic=clinic, id_number=make_id(
+                date(1950, 1, 1) + timedelta(days=(h * clinics_per_hub + c) * residents_per_clinic + r),
+                sequence=r, region="520103")) for r in range(residents_per_clinic)]
             staff = user_with_role(Membership.Role.CLINIC_STAFF, clinic)
             world["clinics"].append({"clinic": clinic, "residents": residents, "user": staff, "hub": world["hubs"][-1]})
     statuses = [Referral.Status.CLOSED] * 6 + [Referral.Status.ADMITTED] * 2 + [Referral.Status.DECLINED]

@@ -12,7 +12,7 @@ ARTIFACTS="$YILIAN_ROOT/test-artifacts"
 
 # Debian packages for ./dev test: the browser for Playwright, a PostgreSQL server for the
 # second test run, msgfmt for compilemessages and a CJK font for screenshots and PDFs.
-SYSTEM_PACKAGES=(chromium postgresql gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+SYSTEM_PACKAGES=(chromium postgresql redis-server gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
 
 if [[ -t 1 && -z "${NO_COLOR:-}" ]]; then
     C_BOLD=$'\e[1m' C_RED=$'\e[31m' C_GREEN=$'\e[32m' C_YELLOW=$'\e[33m' C_OFF=$'\e[0m'

@@ -52,9 +52,11 @@ INSTALLED_APPS = [
     "yilian.planning",
     "yilian.roster",
     "yilian.appointments",
+    "yilian.ops",
 ]
 
 MIDDLEWARE = [
+    "yilian.ops.middleware.RequestContextMiddleware",  # first: times and logs everything below it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -151,7 +153,7 @@ if not PRODUCTION:
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("YILIAN_MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "yilian.ops.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -188,12 +190,34 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Logs go to stderr; in production as one JSON object per line with the request id, so a log
+# collector can join a request's lines across processes (YILIAN_LOG_FORMAT=text|json).
+LOG_FORMAT = os.environ.get("YILIAN_LOG_FORMAT", "json" if PRODUCTION else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "yilian.ops.context.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("YILIAN_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # one line per request (method, route, status, duration, user) when YILIAN_ACCESS_LOG=1
+        "yilian.request": {"level": "INFO" if os.environ.get("YILIAN_ACCESS_LOG", "1" if PRODUCTION else "0") == "1"
+                           else "WARNING"},
+    },
 }
+
+# Operations: /healthz fails when a disk has less free space than this; /metrics answers these
+# addresses, or a bearer token; a running job silent this long lost its worker and is recovered.
+YILIAN_HEALTH_MIN_FREE_MB = int(os.environ.get("YILIAN_HEALTH_MIN_FREE_MB", "200"))
+YILIAN_METRICS_ALLOWED_IPS = os.environ.get("YILIAN_METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+YILIAN_METRICS_TOKEN = os.environ.get("YILIAN_METRICS_TOKEN", "")
+YILIAN_JOB_STALE_SECONDS = int(os.environ.get("YILIAN_JOB_STALE_SECONDS", "120"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 YILIAN_PAGE_SIZE = 50

@@ -3,8 +3,11 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from yilian.api import api
+from yilian.ops import views as ops_views
 
 urlpatterns = [
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("", include("yilian.network.urls")),
     path("", include("yilian.accounts.urls")),
     path("", include("yilian.support.urls")),
@@ -21,3 +24,5 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "yilian.ops.views.server_error"

@@ -11,13 +11,13 @@ import calendar
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from yilian.core.scoping import CHANGE, VIEW, scope_for
 from yilian.core.services import save_validated
 from yilian.network.models import Institution, Pairing, Region
+from yilian.ops.jobs import heartbeat
 
 from . import reports
 from .models import Agreement, Programme, ReportJob, Visit, YearlyReport
@@ -149,18 +150,47 @@ def _enqueue(job: ReportJob):
 
 def _progress(job: ReportJob, percent: int, message: str, status: str = ReportJob.Status.RUNNING, **extra):
     job.progress, job.message, job.status = percent, message[:300], status
-    ReportJob.objects.filter(pk=job.pk).update(progress=percent, message=message[:300], status=status, **extra)
+    ReportJob.objects.filter(pk=job.pk).update(progress=percent, message=message[:300], status=status,
+                                               heartbeat_at=timezone.now(), **extra)
+
+
+# A job interrupted this often (its worker killed, the machine restarted) is failed, not started again.
+MAX_ATTEMPTS = 2
+
+
+def report_jobs_recover(stale_after: timedelta) -> dict[str, int]:
+    """Jobs whose worker died: start them again, or mark them failed so the user can ask again.
+
+    Run by the worker at start and every minute. Running a job twice is safe: the claim in
+    ``report_job_run`` lets one run through and the files are written whole or not at all.
+    """
+    cutoff = timezone.now() - stale_after
+    stale = ReportJob.objects.filter(status=ReportJob.Status.RUNNING, heartbeat_at__lt=cutoff)
+    failed = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=ReportJob.Status.FAILED, finished_at=timezone.now(),
+        message=_("The report was interrupted. Please ask for it again."))
+    restart_ids = list(stale.filter(attempts__lt=MAX_ATTEMPTS).values_list("pk", flat=True))
+    ReportJob.objects.filter(pk__in=restart_ids, status=ReportJob.Status.RUNNING).update(
+        status=ReportJob.Status.QUEUED, message=_("Interrupted; starting again…"))
+    # Queued but never picked up (the task was lost with the worker that dequeued it).
+    lost_ids = list(ReportJob.objects.filter(status=ReportJob.Status.QUEUED, created_at__lt=cutoff)
+                    .filter(Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff))
+                    .exclude(pk__in=restart_ids).values_list("pk", flat=True))
+    for job in ReportJob.objects.filter(pk__in=restart_ids + lost_ids):
+        ReportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+        _enqueue(job)
+    return {"failed": failed, "restarted": len(restart_ids), "requeued": len(lost_ids)}
 
 
 def report_job_run(job_id: int):
     """The worker's part: figures, Excel, PDF, with progress. A job runs once; a retry of a finished job is a no-op."""
     with transaction.atomic():
         claimed = ReportJob.objects.filter(pk=job_id, status=ReportJob.Status.QUEUED).update(
-            status=ReportJob.Status.RUNNING)
+            status=ReportJob.Status.RUNNING, attempts=F("attempts") + 1, heartbeat_at=timezone.now())
     if not claimed:
         return
     job = ReportJob.objects.select_related("requested_by", "region", "institution").get(pk=job_id)
-    with translation.override(job.language or settings.LANGUAGE_CODE):
+    with translation.override(job.language or settings.LANGUAGE_CODE), heartbeat(ReportJob.objects.filter(pk=job_id)):
         try:
             _generate(job)
         except Exception:

@@ -99,6 +99,9 @@ class ReportJob(models.Model):
     pdf = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A running job touches heartbeat_at with every progress step; a stale one lost its worker.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = ScopedManager()
 

@@ -1,4 +1,4 @@
-"""Alert the duty leader about referrals nobody accepted in time (run every minute from cron)."""
+"""Alert the duty leader about referrals nobody accepted in time (the job workers also run it every minute)."""
 
 from django.core.management.base import BaseCommand
 from django.utils.dateparse import parse_datetime

@@ -20,4 +20,7 @@ class Command(BaseCommand):
         consumer = settings.HUEY.get("consumer", {})
         self.stdout.write(f"Worker on queue {HUEY.name!r} ({type(HUEY).__name__}), "
                           f"{workers or consumer.get('workers', 1)} worker thread(s).")
+        from yilian.ops.jobs import start_recovery_thread
+
+        start_recovery_thread()  # jobs a killed worker left behind start again (or fail, to be asked again)
         call_command("run_huey", workers=workers or consumer.get("workers", 1))
