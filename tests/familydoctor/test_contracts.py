@@ -192,3 +192,12 @@ def test_only_the_team_records_visits(world, care):
     outsider_nurse = TeamMember.objects.create(team=make_care(world.clinic_b)[0], role="nurse", user=world.doctor_a)
     with pytest.raises(Http404):
         care_services.visit_record(by=outsider_nurse.user, contract=contract, date=TODAY, mode="home")
+
+
+def test_the_worker_plans_every_clinics_visits_each_night(world, care):
+    from yilian.ops.tasks import plan_family_doctor_visits_nightly
+
+    contract = _sign(care)
+    assert plan_family_doctor_visits_nightly.call_local() >= 1
+    assert plan_family_doctor_visits_nightly.call_local() == 0  # a second night adds nothing twice
+    assert PlannedVisit.objects.filter(contract=contract, status="planned").exists()
