@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_setup
 
 urlpatterns = [
     path("", views.referral_list, name="referral-list"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("follow-ups/", views.follow_up_list, name="referral-follow-ups"),
     path("follow-ups/<int:pk>/done/", views.follow_up_done, name="referral-follow-up-done"),
     path("roster/", views.roster, name="referral-roster"),
+    path("setup/", views_setup.hub_setup, name="referral-setup"),
     path("notifications/", views.notifications, name="referral-notifications"),
     path("stats/", views.stats, name="referral-stats"),
     path("resident/<int:pk>/", views.resident_history, name="referral-resident-history"),
