@@ -148,12 +148,28 @@ def _dicom(name, content) -> tuple[str, dict]:
             _fail(name, _("the DICOM waveform is damaged or truncated."))
     if "PixelData" not in ds:
         _fail(name, _("the DICOM file holds neither an image nor a waveform."))
+    if _short_native_pixels(ds):
+        _fail(name, _("the DICOM image cannot be decoded (damaged, truncated or an unsupported compression)."))
     try:
         ds.pixel_array  # noqa: B018 — decoding is the check
     except Exception:  # noqa: BLE001 — truncated pixel data, unknown transfer syntax …
         _fail(name, _("the DICOM image cannot be decoded (damaged, truncated or an unsupported compression)."))
     return Kind.DICOM_IMAGE, {**header, "rows": int(ds.get("Rows", 0)), "columns": int(ds.get("Columns", 0)),
                               "frames": int(ds.get("NumberOfFrames", 1) or 1)}
+
+
+def _short_native_pixels(ds) -> bool:
+    """Uncompressed pixel data shorter than rows × columns × frames × samples × bytes: a cut-off upload
+    (pydicom would pad it with zeros and show a black band)."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax is None or syntax.is_compressed:
+        return False
+    try:
+        expected = (int(ds.Rows) * int(ds.Columns) * int(ds.get("NumberOfFrames", 1) or 1)
+                    * int(ds.get("SamplesPerPixel", 1)) * int(ds.BitsAllocated) + 7) // 8
+    except (AttributeError, TypeError, ValueError):
+        return True
+    return len(ds.PixelData) < expected
 
 
 def inspect_all(uploads, modality: str) -> list[Checked]:
