@@ -20,7 +20,7 @@ RHYTHM_LEAD = "II"
 MM_PER_S, MM_PER_MV = 25.0, 10.0
 COLUMN_S = 2.5
 ROW_MM = 30.0
-LEFT_MM, RIGHT_MM, TOP_MM, BOTTOM_MM = 10.0, 5.0, 5.0, 10.0
+LEFT_MM, RIGHT_MM, TOP_MM, BOTTOM_MM = 10.0, 5.0, 4.0, 6.0
 MAX_DRAWN_HZ = 500  # 0.05 mm per point at 25 mm/s: finer than the pen of a paper machine
 MIN_SECONDS = 2.5
 

@@ -67,7 +67,7 @@ def header_fields(ds, *, reveal: bool) -> list[tuple[str, str]]:
     name, patient_id = str(ds.get("PatientName", "") or ""), str(ds.get("PatientID", "") or "")
     rows = [(_("Modality"), ds.get("Modality", "")), (_("Body part"), ds.get("BodyPartExamined", "")),
             (_("Study date"), ds.get("StudyDate", "")), (_("Description"), ds.get("StudyDescription", "")),
-            (_("Size"), f"{ds.get('Columns', '')} × {ds.get('Rows', '')}"),
+            (_("Size"), f"{ds.get('Columns')} × {ds.get('Rows')}" if "Rows" in ds else ""),
             (_("Patient name in the file"), name if reveal else mask_name(name)),
             (_("Patient ID in the file"), patient_id if reveal else mask_id(patient_id))]
     return [(label, str(value)) for label, value in rows if str(value).strip()]
