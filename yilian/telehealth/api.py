@@ -12,7 +12,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema, UploadedFile
+from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.responses import Response
 
 from yilian.core import audit
@@ -187,7 +187,7 @@ def report_detail(request, study_id: int):
 def report_sign(request, study_id: int, payload: ReportIn):
     report = services.report_sign(by=request.auth_user, study=_study(request, study_id, CHANGE),
                                   **payload.model_dump())
-    return 201, report
+    return Status(201, report)
 
 
 @router.get("/telehealth/studies/{int:study_id}/fhir")
