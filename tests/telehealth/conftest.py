@@ -17,3 +17,12 @@ def net(db):
 def english_pages(client):
     """These tests read English messages; the UI's default language is Chinese."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Services outside a request speak the default language (Chinese); these tests read English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

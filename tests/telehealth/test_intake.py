@@ -54,3 +54,15 @@ def test_one_bad_file_stores_nothing(net, settings):
     assert "b.dcm" in caught.value.message_dict["files"][0]
     assert not Study.objects.exists() and not StudyFile.objects.exists()
     assert not (settings.MEDIA_ROOT / "telehealth").exists()
+
+
+@pytest.mark.django_db
+def test_a_failure_inside_the_transaction_leaves_no_file(net, settings, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services.audit, "record", broken)  # fails after the files were written
+    with pytest.raises(RuntimeError):
+        services.study_create(**study_kwargs(net))
+    assert not Study.objects.exists()
+    assert not [p for p in (settings.MEDIA_ROOT / "telehealth").rglob("*") if p.is_file()]

@@ -129,6 +129,7 @@ def study_create(*, by, resident: Resident, modality: str, urgency: int, questio
                   question=question.strip(), sent_by=by, sent_at=now, due_at=now + timedelta(
                       minutes=target_minutes(urgency)), summary=_summary(checked), client_key=client_key or None)
     study.full_clean(exclude=["client_key", "summary"])
+    stored = []
     try:
         with transaction.atomic():
             study.save()
@@ -136,6 +137,7 @@ def study_create(*, by, resident: Resident, modality: str, urgency: int, questio
                 row = StudyFile(study=study, name=item.name, kind=item.kind, size=len(item.content),
                                 sha256=item.sha256)
                 row.file.save("upload.bin", ContentFile(item.content), save=False)
+                stored.append(row.file)
                 row.save()
             audit.record(by, audit.Action.CREATE, study)
             if urgency != Urgency.ROUTINE:
@@ -144,7 +146,11 @@ def study_create(*, by, resident: Resident, modality: str, urgency: int, questio
                            "urgency": study.get_urgency_display(), "modality": study.get_modality_display(),
                            "clinic": study.clinic.name}, url=f"/telehealth/studies/{study.pk}/",
                        dedupe_key=f"telehealth.study.{study.pk}")
-    except IntegrityError:
+    except BaseException as exc:
+        for file in stored:  # the rows were rolled back: no file may outlive them
+            file.storage.delete(file.name)
+        if not isinstance(exc, IntegrityError):
+            raise
         earlier = _replayed(Study, client_key, by, "sent_by_id")
         if earlier is None:
             raise
