@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -32,7 +33,11 @@ MAX_FILES = 200  # a multi-file CT series
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "YILIAN_TELEHEALTH_MAX_UPLOAD_MB", 50)) * 1024 * 1024
+    """The setting, else the environment variable of the same name, else 50 MB."""
+    megabytes = getattr(settings, "YILIAN_TELEHEALTH_MAX_UPLOAD_MB", None)
+    if megabytes is None:
+        megabytes = os.environ.get("YILIAN_TELEHEALTH_MAX_UPLOAD_MB", "50")
+    return int(megabytes) * 1024 * 1024
 
 
 @dataclass

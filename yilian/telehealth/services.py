@@ -8,6 +8,7 @@ transaction and writes an audit row (studies and reports are a resident's person
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -330,8 +331,13 @@ def escalate_studies(now=None) -> int:
 
 
 def meeting_url(consultation: Consultation) -> str:
-    template = getattr(settings, "YILIAN_MEETING_URL_TEMPLATE", "") or DEFAULT_MEETING_URL_TEMPLATE
-    return template.format(room=secrets.token_urlsafe(12), id=consultation.pk)
+    template = (getattr(settings, "YILIAN_MEETING_URL_TEMPLATE", "")
+                or os.environ.get("YILIAN_MEETING_URL_TEMPLATE", "") or DEFAULT_MEETING_URL_TEMPLATE)
+    room = secrets.token_urlsafe(12)
+    try:
+        return template.format(room=room, id=consultation.pk)
+    except (KeyError, IndexError, ValueError):  # a mistyped template must not stop the consultation
+        return DEFAULT_MEETING_URL_TEMPLATE.format(room=room, id=consultation.pk)
 
 
 def consultation_request(*, by, resident: Resident, department: Department, requested_for, question: str,
