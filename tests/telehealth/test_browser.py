@@ -20,6 +20,16 @@ def net(transactional_db, settings, tmp_path):
     return make_tele_net()
 
 
+def _wait_until(page, expression, seconds=10):
+    """Poll from Python: page.wait_for_function evaluates strings in the page, which the CSP forbids."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, expression
+        page.wait_for_timeout(100)
+
+
 def _click(page, selector):
     with page.expect_navigation():
         page.click(selector)
@@ -75,3 +85,22 @@ def test_remote_ecg_demo_path(phone_page, page, live_server, net):
     assert "急性下壁" in page.locator("#critical-table").inner_text()
     assert page.locator(f"#critical-table a[href='/referrals/{referral.pk}/']").count() == 1
     shot(page, "telehealth-turnaround")
+
+
+def test_imaging_series_presets_and_slider(page, live_server, net):
+    from tests.telehealth.factories import ct, study_kwargs, upload
+    from yilian.telehealth import services
+
+    study = services.study_create(**study_kwargs(net, modality="imaging", urgency=3, files=[
+        upload(f"ct{n}.dcm", ct()) for n in range(2)])).obj
+    login(page, live_server, net.leader.username, PASSWORD)
+    page.goto(f"{live_server.url}/telehealth/studies/{study.pk}/")
+    image = page.locator("#series-image")
+    _wait_until(page, "document.getElementById('series-image').naturalWidth > 0")
+    page.click("button.preset[data-preset='lung']")
+    assert image.get_attribute("src").endswith("?preset=lung")
+    page.fill("#series-index", "2")
+    assert page.locator("#series-label").inner_text() == "2 / 2"
+    assert image.get_attribute("src").endswith("?preset=lung") and image.get_attribute("alt") == "ct1.dcm"
+    _wait_until(page, "document.getElementById('series-image').complete")
+    shot(page, "telehealth-imaging")

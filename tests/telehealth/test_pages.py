@@ -167,3 +167,17 @@ def test_consultation_pages(client, net):
     assert 'id="meeting-link"' in page and "建议动态心电图" in page
     record = client.get(f"/telehealth/resident/{net.resident.pk}/").content.decode()
     assert "建议动态心电图" in record
+
+
+def test_series_viewer_and_header_identifiers_masked_for_supervisors(client, net):
+    from yilian.telehealth import intake
+
+    study = send(net, modality="imaging", urgency=3, files=[upload(f"ct{n}.dcm", ct()) for n in range(3)])
+    name = str(intake.read_dicom(ct()).PatientName)
+    client.force_login(net.leader)
+    page = client.get(f"/telehealth/studies/{study.pk}/").content.decode()
+    assert 'id="series-index"' in page and 'max="3"' in page and page.count("<li data-url=") == 3
+    assert name in page  # the reading centre needs to match the images to the patient
+    client.force_login(net.supervisor)
+    page = client.get(f"/telehealth/studies/{study.pk}/").content.decode()
+    assert 'id="dicom-header"' in page and name not in page and name[0] + "*" in page

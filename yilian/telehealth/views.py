@@ -56,9 +56,11 @@ def study_list(request):
     scope = scope_for(request.user)
     rows = (selectors.sent(request.user) if scope.clinic_ids else
             Study.objects.for_user(request.user).order_by("-sent_at", "-pk"))
+    page = paginate(request, rows.select_related(*selectors.LIST_RELATED))
+    now = timezone.now()
     return render(request, "telehealth/list.html", {
-        "page": paginate(request, rows.select_related(*selectors.LIST_RELATED)),
-        "can_send": bool(scope.clinic_ids) or scope.is_admin, "now": timezone.now()})
+        "page": page, "rows": [(s, selectors.clock(s, now)) for s in page],
+        "can_send": bool(scope.clinic_ids) or scope.is_admin})
 
 
 @login_required
@@ -89,6 +91,7 @@ def study_detail(request, pk):
     context = {
         "s": study, "report": report, "files": files, "is_reader": reader, "is_sender": sender,
         "ecg_svg": display.ecg_sheet(study, files), "images": display.images(files),
+        "header": display.header_fields(files, reveal=reader or sender),
         "presets": [(key, label) for key, (label, _c, _w) in imaging.PRESETS.items()],
         "clock": selectors.clock(study, timezone.now()), "report_form": ReportForm(),
         "reveal": reader or sender}
