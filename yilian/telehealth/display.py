@@ -79,10 +79,21 @@ def report_pdf(study, report, *, reveal: bool) -> bytes:
 
     files = list(study.files.all())
     html = render_to_string("telehealth/report_pdf.html", {
-        "s": study, "report": report, "ecg_svg": ecg_sheet(study, files),
+        "s": study, "report": report, "ecg_svg": ecg_sheet(study, files), "pictures": _pictures(files),
         "header": header_fields(files, reveal=reveal), "reveal": reveal,
         "title": _("Remote reading report")})
     return HTML(string=html).write_pdf()
+
+
+PDF_PICTURES = 4
+
+
+def _pictures(files) -> list[str]:
+    """The first images of the study as PNG data URIs for the PDF (DICOM at the acquisition window)."""
+    import base64
+
+    return ["data:image/png;base64," + base64.b64encode(dicom_png(row, "default", 0)).decode()
+            for row in images(files)[:PDF_PICTURES]]
 
 
 def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
