@@ -141,3 +141,15 @@ def test_consultation_bad_input(net):
                                       requested_for=timezone.now() - timedelta(days=1), question=" ")
     assert set(caught.value.message_dict) == {"requested_for", "question"}
     assert not Consultation.objects.exists()
+
+
+def test_the_telemedicine_network_hub_reads_first(net):
+    from tests.factories import HospitalFactory
+    from yilian.network.models import Alliance
+
+    tele_hub = HospitalFactory(region=net.region, name="远程心电中心医院")
+    network = Alliance.objects.create(name="远程心电网", kind=Alliance.Kind.TELEMEDICINE, lead=tele_hub)
+    network.members.add(net.clinic)
+    assert services.default_centre(net.clinic) == tele_hub
+    network.delete()
+    assert services.default_centre(net.clinic) == net.hospital

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,14 +45,19 @@ class Result:
 # ----------------------------------------------------------------------------- who is who
 
 
+# which alliance's hub reads a clinic's studies when it belongs to several: the telemedicine network first
+ALLIANCE_PREFERENCE = [Alliance.Kind.TELEMEDICINE, Alliance.Kind.COUNTY_COMMUNITY, Alliance.Kind.URBAN_GROUP,
+                       Alliance.Kind.SPECIALTY]
+
+
 def default_centre(clinic: Institution) -> Institution | None:
     """The reading centre of a clinic: the lead hospital of its alliance, else the hospital supporting it."""
-    lead = (Alliance.objects.filter(members=clinic).select_related("lead").order_by("pk")
-            .values_list("lead", flat=True).first())
-    if lead is not None:
-        hospital = Institution.objects.filter(pk=lead).first()
-        if hospital is not None and hospital.is_hospital:
-            return hospital
+    preference = Case(*[When(kind=kind, then=Value(n)) for n, kind in enumerate(ALLIANCE_PREFERENCE)],
+                      default=Value(len(ALLIANCE_PREFERENCE)))
+    alliance = (Alliance.objects.filter(members=clinic, lead__kind__in=Institution.HOSPITAL_KINDS)
+                .select_related("lead").order_by(preference, "pk").first())
+    if alliance is not None:
+        return alliance.lead
     pairing = (Pairing.all_rows.active_on(timezone.localdate()).filter(clinic=clinic).select_related("hospital")
                .order_by("start", "pk").first())
     return pairing.hospital if pairing else None
