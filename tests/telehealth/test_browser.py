@@ -53,6 +53,7 @@ def test_remote_ecg_demo_path(phone_page, page, live_server, net):
     page.goto(f"{live_server.url}/telehealth/worklist/")
     row = page.locator(f"#worklist-table a[href='/telehealth/studies/{study.pk}/'] >> nth=0")
     assert row.count() == 1
+    assert page.locator("#worklist-table svg.ecg-strip").count() == 1  # lead II at a glance
     page.wait_for_function("document.querySelector('[data-clock-since]') !== null")
     shot(page, "telehealth-worklist")
     _click(page, f"#worklist-table a[href='/telehealth/studies/{study.pk}/'] >> nth=0")

@@ -67,3 +67,12 @@ def test_one_millivolt_is_ten_millimetres():
     svg = ecg.render_svg(record)
     baseline = ecg.TOP_MM + ecg.ROW_MM / 2
     assert f"M{ecg.LEFT_MM:g} {baseline - 10:g}" in svg
+
+
+def test_worklist_strip_keeps_the_qrs_peaks():
+    record = dicom_record()
+    path = ecg.strip_path(record)
+    ys = [float(point.split()[1]) for point in path[1:].split("L")]
+    assert len(ys) == 500  # 5 s at 100 Hz
+    tallest = float(record.leads["II"][:5000].max())
+    assert min(ys) == pytest.approx(15 - tallest * 10, abs=0.01)

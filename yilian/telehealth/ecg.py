@@ -40,7 +40,7 @@ class Ecg:
 
     def summary(self) -> dict:
         return {"leads": [lead for lead in LEADS if lead in self.leads], "sampling_hz": self.sampling_hz,
-                "seconds": round(self.seconds, 2)}
+                "seconds": round(self.seconds, 2), "strip": strip_path(self)}
 
 
 # ----------------------------------------------------------------------------- lead names
@@ -216,6 +216,22 @@ def _calibration(baseline: float) -> str:
     """1 mV high, 200 ms wide, drawn left of the trace."""
     x, up = 2.0, MM_PER_MV
     return f"M{x} {baseline:g}h1v{-up:g}h{0.2 * MM_PER_S:g}v{up:g}h1"
+
+
+STRIP_SECONDS, STRIP_HZ = 5.0, 100
+
+
+def strip_path(ecg: Ecg) -> str:
+    """A thumbnail of lead II (5 s at 100 Hz) for the worklist, in the sheet's mm: 125 × 30."""
+    lead = ecg.leads.get(RHYTHM_LEAD)
+    if lead is None:
+        return ""
+    step = max(1, int(round(ecg.sampling_hz / STRIP_HZ)))
+    values = lead[:int(STRIP_SECONDS * ecg.sampling_hz)]
+    # the strongest deflection of each window, so the QRS peaks survive the thinning
+    windows = values[:len(values) // step * step].reshape(-1, step)
+    peaks = windows[np.arange(len(windows)), np.abs(windows).argmax(axis=1)]
+    return _trace(peaks, ecg.sampling_hz / step, 0.0, ROW_MM / 2)
 
 
 def render_svg(ecg: Ecg, *, title: str = "") -> str:
