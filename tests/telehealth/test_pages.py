@@ -147,6 +147,8 @@ def test_monthly_view_shows_turnaround_and_critical_outcome(client, net):
     assert emergency["median"] == 8 and emergency["within"] == 100
     page = response.content.decode()
     assert "STEMI" in page and f"/referrals/{report.referral_id}/" in page
+    for month in ("9999-12", "2026-13", "x", "-1"):
+        assert client.get(f"/telehealth/stats/?month={month}").status_code == 200
     client.force_login(net.clinic_user)
     assert client.get("/telehealth/stats/").status_code == 404
 

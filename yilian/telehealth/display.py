@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from urllib.parse import quote
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -66,9 +66,9 @@ def header_fields(files, *, reveal: bool):
     return imaging.header_fields(intake.read_dicom(_content(row)), reveal=reveal)
 
 
-def download(row: StudyFile) -> HttpResponse:
-    response = HttpResponse(_content(row), content_type=row.content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(row.name)}"
+def download(row: StudyFile) -> FileResponse:
+    response = FileResponse(row.file.open("rb"), as_attachment=True, filename=row.name,
+                            content_type=row.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

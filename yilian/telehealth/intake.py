@@ -45,7 +45,7 @@ class Checked:
     upload: object
     name: str
     kind: str
-    content: bytes
+    size: int
     sha256: str
     summary: dict = field(default_factory=dict)
 
@@ -92,7 +92,8 @@ def inspect(upload, modality: str) -> Checked:
     if kind not in ACCEPTED[modality]:
         _fail(name, _("a %(kind)s cannot be sent as %(modality)s.") % {
             "kind": Kind(kind).label, "modality": Study.Modality(modality).label})
-    return Checked(upload=upload, name=name, kind=kind, content=content,
+    # the bytes are not kept: a 200-file series would otherwise sit in memory until it is stored
+    return Checked(upload=upload, name=name, kind=kind, size=len(content),
                    sha256=hashlib.sha256(content).hexdigest(), summary=summary)
 
 

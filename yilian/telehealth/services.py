@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, Value, When
 from django.http import Http404
@@ -140,9 +140,9 @@ def study_create(*, by, resident: Resident, modality: str, urgency: int, questio
         with transaction.atomic():
             study.save()
             for item in checked:
-                row = StudyFile(study=study, name=item.name, kind=item.kind, size=len(item.content),
-                                sha256=item.sha256)
-                row.file.save("upload.bin", ContentFile(item.content), save=False)
+                row = StudyFile(study=study, name=item.name, kind=item.kind, size=item.size, sha256=item.sha256)
+                item.upload.seek(0)
+                row.file.save("upload.bin", File(item.upload), save=False)
                 stored.append(row.file)
                 row.save()
             audit.record(by, audit.Action.CREATE, study)

@@ -8,6 +8,8 @@ a resident's study writes an audit row.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -237,7 +239,9 @@ def stats(request):
     today = timezone.localdate()
     try:
         year, month = (int(x) for x in request.GET.get("month", "").split("-"))
-        timezone.datetime(year, month, 1)
+        date(year, month, 1)
+        if not 2000 <= year <= 2100:
+            raise ValueError(year)
     except (ValueError, TypeError):
         year, month = today.year, today.month
     return render(request, "telehealth/stats.html", {
