@@ -66,3 +66,22 @@ def test_a_failure_inside_the_transaction_leaves_no_file(net, settings, monkeypa
         services.study_create(**study_kwargs(net))
     assert not Study.objects.exists()
     assert not [p for p in (settings.MEDIA_ROOT / "telehealth").rglob("*") if p.is_file()]
+
+
+def test_dicom_ecg_with_missing_leads_is_refused():
+    import io
+
+    import numpy as np
+    from pydicom.sequence import Sequence
+
+    ds = intake.read_dicom(dicom_ecg())
+    group = ds.WaveformSequence[0]
+    raw = np.frombuffer(group.WaveformData, dtype="<i2").reshape(-1, int(group.NumberOfWaveformChannels))
+    group.WaveformData = np.ascontiguousarray(raw[:, :6]).tobytes()  # the limb leads only
+    group.NumberOfWaveformChannels = 6
+    group.ChannelDefinitionSequence = Sequence(list(group.ChannelDefinitionSequence)[:6])
+    ds.WaveformSequence = Sequence([group])
+    out = io.BytesIO()
+    ds.save_as(out)
+    with pytest.raises(ValidationError, match="lacks leads V1, V2, V3, V4, V5, V6"):
+        intake.inspect(upload("ecg.dcm", out.getvalue()), "ecg")
