@@ -183,3 +183,14 @@ def test_series_viewer_and_header_identifiers_masked_for_supervisors(client, net
     client.force_login(net.supervisor)
     page = client.get(f"/telehealth/studies/{study.pk}/").content.decode()
     assert 'id="dicom-header"' in page and name not in page and name[0] + "*" in page
+
+
+def test_clinic_withdraws_from_the_study_page(client, net):
+    study = send(net)
+    client.force_login(net.clinic_user)
+    assert 'id="withdraw-study"' in client.get(f"/telehealth/studies/{study.pk}/").content.decode()
+    client.post(f"/telehealth/studies/{study.pk}/claim/", {"cancel": "1"})
+    study.refresh_from_db()
+    assert study.status == "cancelled"
+    client.force_login(net.leader)
+    assert client.get("/telehealth/worklist/rows/").context["page"].paginator.count == 0

@@ -153,3 +153,14 @@ def test_the_telemedicine_network_hub_reads_first(net):
     assert services.default_centre(net.clinic) == tele_hub
     network.delete()
     assert services.default_centre(net.clinic) == net.hospital
+
+
+def test_clinic_withdraws_a_waiting_study_only(net):
+    study = services.study_create(**study_kwargs(net)).obj
+    with pytest.raises(Http404):
+        services.study_cancel(by=net.leader, study=study)
+    services.study_cancel(by=net.clinic_user, study=study)
+    assert Study.objects.get(pk=study.pk).status == "cancelled"
+    with pytest.raises(ValidationError, match="still waiting"):
+        services.study_cancel(by=net.clinic_user, study=study)
+    assert services.escalate_studies(timezone.now() + timedelta(hours=1)) == 0  # a withdrawn study is not late

@@ -190,6 +190,20 @@ def study_claim(*, by, study: Study, now=None) -> Study:
     return study
 
 
+def study_cancel(*, by, study: Study, now=None) -> Study:
+    """The sending clinic withdraws a study nobody has started reading (sent twice, wrong patient)."""
+    if not scope_for(by).is_admin and study.clinic_id not in scope_for(by).clinic_ids:
+        raise Http404
+    with transaction.atomic():
+        changed = Study.objects.filter(pk=study.pk, status=Study.Status.SENT).update(
+            status=Study.Status.CANCELLED, reported_at=None)
+        if not changed:
+            raise ValidationError({"status": _("Only a study still waiting to be read can be withdrawn.")})
+        study.refresh_from_db()
+        audit.record(by, audit.Action.UPDATE, study, reason="cancel")
+    return study
+
+
 def study_release(*, by, study: Study) -> Study:
     _require_reader(by, study)
     with transaction.atomic():

@@ -93,6 +93,7 @@ def study_detail(request, pk):
     context = {
         "s": study, "report": report, "files": files, "is_reader": reader, "is_sender": sender,
         "ecg_svg": display.ecg_sheet(study, files), "images": display.images(files),
+        "has_dicom_images": any(f.kind == StudyFile.Kind.DICOM_IMAGE for f in files),
         "header": display.header_fields(files, reveal=reader or sender),
         "presets": [(key, label) for key, (label, _c, _w) in imaging.PRESETS.items()],
         "clock": selectors.clock(study, timezone.now()), "report_form": ReportForm(),
@@ -140,6 +141,8 @@ def study_claim(request, pk):
     try:
         if request.POST.get("release"):
             services.study_release(by=request.user, study=study)
+        elif request.POST.get("cancel"):
+            services.study_cancel(by=request.user, study=study)
         else:
             services.study_claim(by=request.user, study=study)
     except ValidationError as exc:
