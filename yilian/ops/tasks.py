@@ -1,9 +1,9 @@
 """Work the job workers do by themselves (djhuey imports this module in every worker).
 
 Every minute: the checks that must not wait for a cron entry an operator may forget (referrals
-nobody accepted in time go to the duty leader). Every night: the family doctors' visit plans.
-Each is idempotent, so two workers (or two machines) running the same one do no harm; a lock keeps
-them from running it at the same moment.
+nobody accepted in time and studies about to miss their turnaround go to the duty leader).
+Every night: the family doctors' visit plans. Each is idempotent, so two workers (or two
+machines) running the same one do no harm; a lock keeps them from running it at the same moment.
 """
 
 import logging
@@ -19,7 +19,7 @@ from .metrics import TASK_ERRORS
 
 logger = logging.getLogger(__name__)
 
-EVERY_MINUTE = ["yilian.referrals.services.escalate_overdue"]
+EVERY_MINUTE = ["yilian.referrals.services.escalate_overdue", "yilian.telehealth.services.escalate_studies"]
 
 
 @db_periodic_task(crontab(minute="*"))
