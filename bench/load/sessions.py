@@ -18,7 +18,6 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
-from tests.factories import user_with_role  # noqa: E402
 from yilian.accounts.models import ApiToken, Membership  # noqa: E402
 from yilian.familydoctor.models import Resident  # noqa: E402
 from yilian.network.models import Institution, Region  # noqa: E402
@@ -36,11 +35,10 @@ def cookie(user) -> str:
 
 
 def _user(role, scope, username):
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        user = user_with_role(role, scope)
-        user.username = username
-        user.save(update_fields=["username"])
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        key = "region" if role == Membership.Role.SUPERVISOR else "institution"
+        Membership.objects.create(user=user, role=role, **{key: scope})
     return user
 
 

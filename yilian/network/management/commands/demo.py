@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.network.demo_loader import load_guiyang
+from yilian.referrals.demo import load_referrals_demo
 from yilian.support.demo import load_support_demo
 from yilian.support.services_studio import demo_open_sessions
 from yilian.telehealth.demo import load_telehealth_demo
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         support = load_support_demo()
         demo_open_sessions()
         family = load_familydoctor_demo()
+        referrals = load_referrals_demo()
         telehealth = load_telehealth_demo()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
@@ -31,6 +33,7 @@ class Command(BaseCommand):
         ))
         self.stdout.write(f"Counterpart support demo: {support}")
         self.stdout.write(f"Family-doctor demo: {family}")
+        self.stdout.write(f"Referral demo: {referrals}")
         self.stdout.write(f"Remote reading demo: {telehealth}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
