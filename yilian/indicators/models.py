@@ -164,7 +164,8 @@ class Survey(models.Model):
         in_region = under_regions(scope.region_paths, "region__path")
         if action == CHANGE:
             return in_region
-        return any_of([in_region, Q(region__institutions__in=list(scope.clinic_ids | scope.hospital_ids))])
+        # staff see the surveys of the regions their institutions lie in (Region's own upward scope)
+        return any_of([in_region, Q(region__in=Region.objects.for_scope(scope).values("pk"))])
 
 
 class Question(models.Model):

@@ -279,3 +279,14 @@ def shipped_files() -> list[Path]:
 
 def load_shipped() -> list[Pack]:
     return [load_file(path) for path in shipped_files()]
+
+
+def indicator_yaml(data: dict, targets) -> str:
+    """A one-indicator pack for a UI-added indicator: validated exactly like the shipped files."""
+    item = {"code": data["code"], "name": {"zh": data["name_zh"], "en": data["name_en"]}, "unit": data["unit"],
+            "direction": data.get("direction", "at_least"),
+            "source": {"file": "-", "sentence": data.get("source_sentence") or "-"},
+            **data["definition"], "targets": [{"value": float(v), "deadline": d} for v, d in targets]}
+    pack = {"slug": "ui", "version": 1, "city": "-", "title": {"zh": "-", "en": "-"}, "seed_file": "-",
+            "start": date(2000, 1, 1), "indicators": [item]}
+    return yaml.safe_dump(pack, allow_unicode=True, sort_keys=False)
