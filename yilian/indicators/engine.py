@@ -110,12 +110,19 @@ def value_of(indicator: Indicator, numerator: float | None, denominator: float |
     """The figure in the indicator's unit: a share scaled (×100 for %, ×1000 per thousand) or a count."""
     if numerator is None:
         return None
-    scale = float(indicator.definition.get("query", {}).get("scale", 100 if _is_share(indicator) else 1))
+    default = indicator.definition.get("scale", 100 if _is_share(indicator) else 1)
+    scale = float(indicator.definition.get("query", {}).get("scale", default))
     if denominator is None:
-        return round(numerator * scale, 2)
+        return _tidy(numerator * scale)
     if not denominator:
         return None
-    return round(numerator / denominator * scale, 2)
+    return _tidy(numerator / denominator * scale)
+
+
+def _tidy(value: float) -> float | int:
+    """Two decimals; whole numbers without ".0" (41 pilots, not 41.0)."""
+    value = round(value, 2)
+    return int(value) if value == int(value) else value
 
 
 def _is_share(indicator: Indicator) -> bool:

@@ -30,7 +30,7 @@ from .models import Indicator, Pack, Target
 PACK_DIR = Path(__file__).resolve().parent / "packs"
 
 PACK_FIELDS = {"slug", "version", "city", "title", "seed_file", "start", "indicators"}
-INDICATOR_FIELDS = {"code", "name", "unit", "direction", "source", "query", "metric", "targets", "note"}
+INDICATOR_FIELDS = {"code", "name", "unit", "direction", "source", "query", "metric", "scale", "targets", "note"}
 QUERY_FIELDS = {"numerator", "denominator", "scale", "period"}
 SIDE_FIELDS = {"model", "by", "filter", "exclude", "sum", "distinct", "date"}
 TARGET_FIELDS = {"value", "deadline"}
@@ -178,6 +178,8 @@ def _check_indicator(doc, item, path, codes: set):
             "name": item["metric"]})
     if "query" in item:
         _check_query(doc, item["query"], (*path, "query"))
+    if not isinstance(item.get("scale", 1), int | float):
+        doc.error((*path, "scale"), _("scale must be a number"))
     _check_targets(doc, item.get("targets"), (*path, "targets"))
 
 
@@ -247,8 +249,9 @@ def load_text(text: str, filename: str) -> Pack:
 
 def _save_indicator(pack, item, position) -> Indicator:
     definition = {"metric": item["metric"]} if "metric" in item else {"query": item["query"]}
-    if item.get("note"):
-        definition["note"] = item["note"]
+    for key in ("note", "scale"):
+        if item.get(key) is not None:
+            definition[key] = item[key]
     indicator, _created = Indicator.objects.update_or_create(pack=pack, code=item["code"], defaults={
         "name_zh": item["name"]["zh"], "name_en": item["name"]["en"], "unit": item["unit"],
         "direction": item.get("direction", Indicator.Direction.AT_LEAST), "definition": _jsonable(definition),
