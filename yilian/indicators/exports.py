@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from datetime import datetime
 
 import xlsxwriter
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
@@ -17,7 +19,9 @@ SKIP = {"id", "recorded_by", "client_key", "photo"}
 
 
 def ledger_columns(model) -> list:
-    return [f for f in model._meta.fields if f.name not in SKIP]
+    """The entry's own fields first, when it was recorded last."""
+    fields = [f for f in model._meta.fields if f.name not in SKIP]
+    return sorted(fields, key=lambda f: f.name == "created_at")
 
 
 def _cell(obj, field):
@@ -26,8 +30,8 @@ def _cell(obj, field):
     value = getattr(obj, field.name)
     if field.is_relation:
         return str(value) if value is not None else ""
-    if hasattr(value, "tzinfo") and value is not None and hasattr(value, "hour"):
-        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if isinstance(value, bool):
