@@ -53,7 +53,7 @@ class IndicatorForm(forms.Form):
     code = forms.SlugField(label=_("code"), max_length=80)
     name_zh = forms.CharField(label=_("name (Chinese)"), max_length=200)
     name_en = forms.CharField(label=_("name (English)"), max_length=200)
-    unit = forms.CharField(label=_("unit"), max_length=30, help_text=_("% for a share"))
+    unit = forms.CharField(label=_("unit"), max_length=30)
     direction = forms.ChoiceField(label=_("direction"), choices=Indicator.Direction.choices)
     source_sentence = forms.CharField(label=_("source sentence"), widget=forms.Textarea(attrs={"rows": 2}))
     metric = forms.ChoiceField(label=_("registered metric"), required=False)

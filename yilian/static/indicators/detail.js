@@ -23,7 +23,7 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.trend.map(function (p) { return p[0]; }) },
       yAxis: { type: "value", name: data.unit },
-      series: [{ type: "line", connectNulls: true, data: data.trend.map(function (p) { return p[1]; }),
+      series: [{ type: "line", connectNulls: true, showSymbol: true, symbolSize: 8, data: data.trend.map(function (p) { return p[1]; }),
                  markLine: { symbol: "none", lineStyle: { type: "dashed" }, data: lines } }]
     });
     window.addEventListener("resize", function () { chart.resize(); });
