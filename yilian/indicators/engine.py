@@ -81,15 +81,15 @@ def _side(side: dict, as_of: date, period: str) -> dict:
     model = apps.get_model(side["model"])
     queryset = model._default_manager.filter(**(side.get("filter") or {})).exclude(**(side.get("exclude") or {}))
     if side.get("date"):
-        queryset = _in_period(queryset, model, side["date"], as_of, period)
+        queryset = in_period(queryset, model, side["date"], as_of, period)
     by = side["by"]
-    kind = "institution" if _ends_at(model, by) is Institution else "region"
+    kind = "institution" if ends_at(model, by) is Institution else "region"
     aggregate = Sum(side["sum"]) if side.get("sum") else Count(side.get("distinct", "pk"), distinct=True)
     grouped = queryset.order_by().values(by).annotate(v=aggregate).values_list(by, "v")
     return {(kind, pk): value for pk, value in grouped if pk is not None}
 
 
-def _ends_at(model, lookup: str):
+def ends_at(model, lookup: str):
     if lookup in ("id", "pk"):
         return model
     for part in lookup.split("__"):
@@ -97,7 +97,7 @@ def _ends_at(model, lookup: str):
     return model
 
 
-def _in_period(queryset, model, field: str, as_of: date, period: str):
+def in_period(queryset, model, field: str, as_of: date, period: str):
     last = model._meta.get_field(field.split("__")[0])
     lookup = f"{field}__date" if isinstance(last, models.DateTimeField) and "__" not in field else field
     queryset = queryset.filter(**{f"{lookup}__lte": as_of})

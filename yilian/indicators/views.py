@@ -123,10 +123,10 @@ def _records(request, model, side, query, region):
     rows = model.objects.for_user(request.user).filter(**(side.get("filter") or {})).exclude(
         **(side.get("exclude") or {}))
     if side.get("date"):
-        rows = engine._in_period(rows, model, side["date"], _today(), query.get("period", "all"))
+        rows = engine.in_period(rows, model, side["date"], _today(), query.get("period", "all"))
     by = side["by"]
     target_path = "" if by in ("id", "pk") else f"{by}__"
-    is_region = engine._ends_at(model, by) is Region
+    is_region = engine.ends_at(model, by) is Region
     rows = rows.filter(**{f"{target_path}{'path' if is_region else 'region__path'}__startswith": region.path})
     institution = request.GET.get("institution", "")
     if institution.isdigit() and not is_region:
