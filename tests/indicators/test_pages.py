@@ -102,3 +102,23 @@ def test_api_dashboard(client, loaded):
 
 def test_status_counts_on_dashboard_use_todays_date(loaded):
     assert date.today() >= date(2024, 1, 1)  # the shipped deadlines are mostly past: figures must say missed
+
+
+def test_supervisor_edits_own_indicator_but_not_a_shipped_one(client, loaded, django_capture_on_commit_callbacks):
+    client.force_login(loaded.supervisor)
+    shipped = Indicator.objects.get(code="basic-standard")
+    response = client.get(f"/indicators/{shipped.pk}/edit/")
+    assert response.status_code == 302
+    mine = Indicator.objects.create(pack=shipped.pack, code="mine", name_zh="自加", name_en="Mine", unit="家",
+                                    shipped=False, source_sentence="-",
+                                    definition={"query": {"numerator": {"model": "network.Institution", "by": "id"}}})
+    form = {"pack": shipped.pack.pk, "code": "mine", "name_zh": "自加指标", "name_en": "Mine", "unit": "家",
+            "direction": "at_least", "source_sentence": "自定", "target_value": "2", "deadline": "2030-12-31",
+            "query": "numerator: {model: network.Institution, by: id, filter: {kind: community_center}}"}
+    assert "network.Institution" in client.get(f"/indicators/{mine.pk}/edit/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"/indicators/{mine.pk}/edit/", form).status_code == 302
+    mine.refresh_from_db()
+    assert mine.name_zh == "自加指标" and [float(t.value) for t in mine.targets.all()] == [2]
+    form["deadline"] = ""
+    assert "errorlist" in client.post(f"/indicators/{mine.pk}/edit/", form).content.decode()

@@ -67,7 +67,8 @@ def dashboard(region: Region, today: date, indicators=None) -> list[dict]:
         value = engine.value_of(indicator, numerator, denominator) if engine.has_source(indicator) else None
         judgement = engine.judge(indicator, value, today, list(indicator.targets.all()))
         groups[indicator.pack].append(Line(indicator, value, numerator, denominator, judgement))
-    return [{"pack": pack, "lines": lines} for pack, lines in sorted(groups.items(), key=lambda kv: kv[0].slug)]
+    ordered = sorted(groups.items(), key=lambda kv: (kv[0].seed_file, kv[0].slug))  # seed 000 first
+    return [{"pack": pack, "lines": lines} for pack, lines in ordered]
 
 
 def line_for(region: Region, indicator: Indicator, today: date) -> Line:

@@ -160,6 +160,25 @@ def indicator_create(*, pack: Pack, data: dict, targets: list[tuple[float, date]
     return indicator
 
 
+def indicator_update(*, indicator: Indicator, data: dict, targets: list[tuple[float, date]]) -> Indicator:
+    """Edit a supervisor's own indicator; shipped ones are edited in their pack file (the source of truth)."""
+    if indicator.shipped:
+        raise ValidationError(_("This indicator comes from its pack file; change it there and reload the pack."))
+    if not targets:
+        raise ValidationError(_("Give at least one target with its deadline."))
+    definition = data.pop("definition")
+    packs.validate(packs.indicator_yaml(data | {"definition": definition}, targets), _("(indicator form)"))
+    with transaction.atomic():
+        for field, value in data.items():
+            setattr(indicator, field, value)
+        indicator.definition = definition
+        indicator.save()
+        indicator.targets.all().delete()
+        Target.objects.bulk_create([Target(indicator=indicator, value=v, deadline=d) for v, d in targets])
+    transaction.on_commit(lambda: engine.refresh([indicator]))
+    return indicator
+
+
 def indicator_weight_set(*, indicator: Indicator, weight) -> Indicator:
     indicator.weight = weight
     indicator.full_clean()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.indicator_new, name="indicator-new"),
     path("<int:pk>/", views.indicator_detail, name="indicator-detail"),
     path("<int:pk>/records/", views.indicator_records, name="indicator-records"),
+    path("<int:pk>/edit/", views.indicator_edit, name="indicator-edit"),
     path("<int:pk>/weight/", views.indicator_weight, name="indicator-weight"),
     path("laggards/", views.laggard_list, name="indicator-laggards"),
     path("assessment/", views.assessment_view, name="indicator-assessment"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import yaml
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -148,12 +149,9 @@ def indicator_new(request):
     _supervisor_required(request.user)
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        definition = {"metric": data["metric"]} if data["metric"] else {"query": data["query"]}
-        fields = {k: data[k] for k in ("code", "name_zh", "name_en", "unit", "direction", "source_sentence")}
+        data, targets = _indicator_from_form(form.cleaned_data)
         try:
-            indicator = services.indicator_create(pack=data["pack"], data=fields | {"definition": definition},
-                                                  targets=[(data["target_value"], data["deadline"])])
+            indicator = services.indicator_create(pack=form.cleaned_data["pack"], data=data, targets=targets)
         except PackInvalid as exc:
             for problem in exc.problems:
                 form.add_error(None, f"{problem.field}: {problem.message}")
@@ -163,6 +161,44 @@ def indicator_new(request):
             messages.success(request, _("Indicator added."))
             return redirect("indicator-detail", pk=indicator.pk)
     return render(request, "indicators/indicator_form.html", {"form": form})
+
+
+FORM_FIELDS = ("code", "name_zh", "name_en", "unit", "direction", "source_sentence")
+
+
+def _indicator_from_form(data):
+    definition = {"metric": data["metric"]} if data["metric"] else {"query": data["query"]}
+    fields = {k: data[k] for k in FORM_FIELDS}
+    return fields | {"definition": definition}, [(data["target_value"], data["deadline"])]
+
+
+@login_required
+def indicator_edit(request, pk):
+    _supervisor_required(request.user)
+    indicator = get_object_or_404(Indicator, pk=pk)
+    if indicator.shipped:
+        messages.error(request, _("This indicator comes from its pack file; change it there and reload the pack."))
+        return redirect("indicator-detail", pk=pk)
+    target = indicator.targets.order_by("deadline").first()
+    initial = {**{k: getattr(indicator, k) for k in FORM_FIELDS}, "pack": indicator.pack_id,
+               "metric": indicator.metric_name, "target_value": target.value if target else None,
+               "deadline": target.deadline if target else None,
+               "query": yaml.safe_dump(indicator.definition["query"], allow_unicode=True)
+               if "query" in indicator.definition else ""}
+    form = IndicatorForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data, targets = _indicator_from_form(form.cleaned_data)
+        try:
+            services.indicator_update(indicator=indicator, data=data, targets=targets)
+        except PackInvalid as exc:
+            for problem in exc.problems:
+                form.add_error(None, f"{problem.field}: {problem.message}")
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("indicator-detail", pk=pk)
+    return render(request, "indicators/indicator_form.html", {"form": form, "indicator": indicator})
 
 
 @login_required
