@@ -109,3 +109,11 @@ def _look_at(pdf: bytes, tmp_path):
                    check=True)
     png = next(tmp_path.glob("p*.png"))
     assert png.stat().st_size > 2000
+
+
+def test_periodic_jobs_refresh_and_summarise(town, standard):
+    from yilian.indicators import tasks
+
+    tasks.hourly_refresh.call_local()
+    tasks.monthly_laggard_summary.call_local()
+    assert Notice.objects.filter(kind="indicators.monthly_summary", recipient=town.supervisor).exists()
