@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from tests.factories import HospitalFactory, InstitutionFactory, PairingFactory, RegionFactory, user_with_role
 from yilian.accounts.models import Membership
@@ -15,7 +16,10 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def english_pages(client):
+    """These tests read English messages (pages, and services called directly); the default is Chinese."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 @dataclass

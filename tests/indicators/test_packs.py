@@ -88,6 +88,8 @@ def test_a_field_that_does_not_exist_is_refused_with_its_line():
 def test_a_model_that_does_not_exist_and_a_bad_grouping_are_refused():
     problems = _problems(GOOD.replace("network.PilotCommunity", "network.Nothing"))
     assert problems[0].field == "indicators.0.query.numerator.model" and "network.Nothing" in problems[0].message
+    problems = _problems(GOOD.replace("network.PilotCommunity", "auth.User"))
+    assert "not a scoped domain model" in problems[0].message
     problems = _problems(GOOD.replace("by: region", "by: status"))
     assert problems[0].field == "indicators.0.query.numerator.by"
 

@@ -108,10 +108,16 @@ def _check_fields(doc, mapping, allowed: set, required: set, path: tuple) -> boo
 
 def _model(doc, label, path):
     try:
-        return apps.get_model(str(label))
+        model = apps.get_model(str(label))
     except (LookupError, ValueError):
         doc.error(path, _("no model %(model)r (write app_label.ModelName)") % {"model": label})
         return None
+    if not hasattr(model._default_manager, "for_user"):
+        # the records behind a figure are shown through the model's scope; unscoped models (users,
+        # tokens, the audit log…) are not indicator material
+        doc.error(path, _("%(model)s is not a scoped domain model") % {"model": label})
+        return None
+    return model
 
 
 def _resolve(model, lookup: str):
