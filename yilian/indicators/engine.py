@@ -15,6 +15,7 @@ Status (met / on track / at risk / missed) against the nearest target not yet pa
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -32,6 +33,7 @@ from .models import Indicator, RefreshState, Snapshot
 from .registry import Row
 
 TREND_MONTHS = 6
+logger = logging.getLogger(__name__)
 
 
 class Status:
@@ -246,8 +248,20 @@ def indicators_reading(model_label: str):
 
 
 def refresh_after_write(model_label: str):
-    """After a ledger or survey write commits: the affected indicators' current figures, at once."""
-    transaction.on_commit(lambda: refresh(indicators_reading(model_label), trend=False))
+    """After a ledger or survey write commits: the affected indicators' current figures, at once.
+
+    The write itself is already saved: a failing figure must not turn it into an error page, so the
+    failure is logged and left to the hourly refresh.
+    """
+
+    def run():
+        try:
+            refresh(indicators_reading(model_label), trend=False)
+        except Exception:  # noqa: BLE001 — logged; the periodic refresh retries
+            logger.exception("indicator refresh after a write to %s failed", model_label)
+            RefreshState.objects.update_or_create(key="all", defaults={"dirty": True})
+
+    transaction.on_commit(run)
 
 
 # -------------------------------------------------------------------------------------------- reading
