@@ -42,7 +42,7 @@ def locust(env, host, users, minutes, prefix) -> list[dict]:
     world = prefix.with_suffix(".world.json")
     run([sys.executable, "bench/load/sessions.py", str(world), str(users)], env)
     run([str(Path(sys.executable).parent / "locust"), "-f", "bench/load/locustfile.py", "--headless",
-         "-u", str(users), "-r", str(max(1, users // 10)), "--run-time", f"{minutes}m", "--host", host,
+         "-u", str(users), "-r", str(max(1, users // 10)), "--run-time", f"{int(minutes * 60)}s", "--host", host,
          "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
         {**env, "LOAD_WORLD": str(world)}, stdout=subprocess.DEVNULL)
     with open(f"{prefix}_stats.csv") as f:

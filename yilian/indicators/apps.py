@@ -6,3 +6,6 @@ class IndicatorsConfig(AppConfig):
     name = "yilian.indicators"
     label = "indicators"
     verbose_name = _("Policy indicators")
+
+    def ready(self):
+        from . import metrics  # noqa: F401 — registers the built-in metrics

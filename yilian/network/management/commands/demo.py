@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
 from yilian.familydoctor.demo import load_familydoctor_demo
+from yilian.indicators.demo import load_indicators_demo
 from yilian.network.demo_loader import load_guiyang
 from yilian.referrals.demo import load_referrals_demo
 from yilian.support.demo import load_support_demo
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         family = load_familydoctor_demo()
         referrals = load_referrals_demo()
         telehealth = load_telehealth_demo()
+        indicators = load_indicators_demo()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
@@ -35,6 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Family-doctor demo: {family}")
         self.stdout.write(f"Referral demo: {referrals}")
         self.stdout.write(f"Remote reading demo: {telehealth}")
+        self.stdout.write(f"Policy indicators demo: {indicators}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
