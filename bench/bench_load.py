@@ -96,7 +96,7 @@ def main():
         results = {}
         for users in [int(u) for u in args.users.split(",")]:
             results[users] = locust(env, server.url(""), users, args.minutes, work / f"u{users}")
-        report(results, args)
+        report(results, args, fresh)
     finally:
         if server:
             server.stop()
@@ -107,10 +107,11 @@ def main():
             postgres.destroy()
 
 
-def report(results, args):
+def report(results, args, fresh):
+    data = (f"{args.residents:,} residents, {args.contracts:,} contracts, {args.visits:,} visits, "
+            f"{args.referrals:,} referrals" if fresh else f"the database kept in {args.reuse}")
     print(f"\nYilian production mode under load — {platform.machine()}, {os.cpu_count()} cores, PostgreSQL, "
-          f"gunicorn {args.web_workers} workers; {args.residents:,} residents, {args.contracts:,} contracts, "
-          f"{args.visits:,} visits, {args.referrals:,} referrals; {args.minutes:g} min per user count")
+          f"gunicorn {args.web_workers} workers; {data}; {args.minutes:g} min per user count")
     print(f"Peers: {PEERS}\n")
     print(f"{'users':>5} {'group':<10} {'requests':>9} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'target':>7} "
           f"{'p95/target':>10}  {'vs peer':<28}")
