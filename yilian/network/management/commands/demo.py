@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.network.demo_loader import load_guiyang
+from yilian.roster.demo import load_roster_demo
 from yilian.support.demo import load_support_demo
 from yilian.support.services_studio import demo_open_sessions
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         support = load_support_demo()
         demo_open_sessions()
         family = load_familydoctor_demo()
+        self.stdout.write(f"Roster demo: {load_roster_demo()}")
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
