@@ -6,8 +6,8 @@ from yilian.accounts.demo_users import create_demo_users
 from yilian.roster.demo import load_roster_demo
 from yilian.support.demo import load_support_demo
 
-TODAY = date(2026, 11, 22)
-MONTH = date(2026, 12, 1)
+TODAY = date(2026, 1, 5)  # early in the year: the support demo then writes a short ledger
+MONTH = date(2026, 2, 1)  # with the Spring Festival holidays
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -310,19 +310,39 @@ def run_execute(run_id: int):
             RosterRun.objects.filter(pk=run.pk).update(status=RosterRun.Status.FAILED, finished_at=timezone.now())
 
 
-class _ProgressWriter:
-    """Writes the best plan so far and the bound to the run's row, at most twice a second."""
+class _SolverThread(threading.Thread):
+    """Runs the optimiser off the main thread; CP-SAT reports progress from its own threads, so they
+    only leave the latest figures here and the main thread (which owns the database connection)
+    writes them to the run's row."""
 
-    def __init__(self, run: RosterRun):
-        self.run, self.last = run, 0.0
+    def __init__(self, solve):
+        super().__init__(daemon=True)
+        self.solve, self.latest, self.solution, self.error = solve, None, None, None
 
-    def __call__(self, progress: model.Progress):
-        now = time.monotonic()
-        if now - self.last < 0.5:
-            return
-        self.last = now
-        RosterRun.objects.filter(pk=self.run.pk).update(
-            progress=min(99, round(progress.fraction * 100)), best_unmet=progress.unmet, bound=progress.bound)
+    def report(self, progress: model.Progress):
+        self.latest = progress  # one reference assignment: atomic under the GIL
+
+    def run(self):
+        try:
+            self.solution = self.solve(self.report)
+        except Exception as exc:  # re-raised in the main thread
+            self.error = exc
+
+
+def _solve_with_progress(run: RosterRun, solve) -> model.Solution:
+    thread = _SolverThread(solve)
+    thread.start()
+    written = None
+    while thread.is_alive():
+        thread.join(0.5)
+        progress = thread.latest
+        if progress is not None and progress is not written:
+            written = progress
+            RosterRun.objects.filter(pk=run.pk).update(
+                progress=min(99, round(progress.fraction * 100)), best_unmet=progress.unmet, bound=progress.bound)
+    if thread.error is not None:
+        raise thread.error
+    return thread.solution
 
 
 def _execute(run: RosterRun):
@@ -335,8 +355,8 @@ def _execute(run: RosterRun):
         solution = model.replan(month.problem, previous, f"d{run.cancelled_doctor_id}", cancel_from=cancel_from,
                                 seconds=min(run.time_limit, 5), workers=workers)
     else:
-        solution = model.solve(month.problem, seconds=run.time_limit, workers=workers,
-                               on_progress=_ProgressWriter(run))
+        solution = _solve_with_progress(run, lambda report: model.solve(
+            month.problem, seconds=run.time_limit, workers=workers, on_progress=report))
     violations = [] if solution.status == "conflict" else checker.check(month.problem, solution.assignments,
                                                                          unmet_days=solution.unmet_days)
     if violations:  # never show or approve a roster the independent checker rejects
@@ -413,27 +433,31 @@ def _pk(text: str, prefix: str) -> int:
     return int(text[1:])
 
 
-@transaction.atomic
 def cancel_doctor(*, by, run: RosterRun, doctor_id: str, from_day: date | None = None) -> RosterRun:
-    """A doctor cancels: record his absence and queue a minimal-change re-plan of the run's roster."""
+    """A doctor cancels: record his absence and queue a minimal-change re-plan of the run's roster.
+    Asking again while that re-plan is pending returns it (a double click)."""
     _require_change(by, run)
     if run.status not in (RosterRun.Status.DONE, RosterRun.Status.APPROVED):
         raise ValidationError(_("Only a finished roster can be re-planned."))
     doctor = Doctor.objects.for_user(by, CHANGE).filter(pk=_pk(doctor_id, "d")).first()
     if doctor is None:
         raise Http404
+    pending = RosterRun.objects.filter(base=run, cancelled_doctor=doctor, status__in=[
+        RosterRun.Status.QUEUED, RosterRun.Status.RUNNING]).first()
+    if pending:
+        return pending
     first, last = run.month, calendar.month_end(run.month)
     start = max(first, from_day or first)
     if start > last:
         raise ValidationError(_("The day is outside %(month)s.") % {"month": f"{run.month:%Y-%m}"})
-    save_validated(Absence(doctor=doctor, start=start, end=last, reason=Absence.Reason.CANCELLED,
-                           note=_("Cancelled from the roster")), by)
-    replan = RosterRun(programme=run.programme, month=run.month, hospital=run.hospital, region=run.region,
-                       kind=RosterRun.Kind.REPLAN, base=run, cancelled_doctor=doctor, requested_by=by,
-                       language=run.language, result={"cancel_from": start.isoformat()},
-                       **{name: getattr(run, name) for name in RULE_FIELDS})
-    save_validated(replan, by)
-    transaction.on_commit(lambda: _enqueue(replan))
+    with transaction.atomic():
+        save_validated(Absence(doctor=doctor, start=start, end=last, reason=Absence.Reason.CANCELLED,
+                               note=_("Cancelled from the roster")), by)
+        replan = save_validated(RosterRun(
+            programme=run.programme, month=run.month, hospital=run.hospital, region=run.region,
+            kind=RosterRun.Kind.REPLAN, base=run, cancelled_doctor=doctor, requested_by=by, language=run.language,
+            result={"cancel_from": start.isoformat()}, **{name: getattr(run, name) for name in RULE_FIELDS}), by)
+    _enqueue(replan)  # committed above, so the worker can read it
     return replan
 
 
