@@ -152,7 +152,6 @@ class Progress:
 
 ProgressCallback = Callable[[Progress], None]
 
-TIMELINE = ("unmet", "fairness", "travel")
 
 # ----------------------------------------------------------------------- preprocessing
 
@@ -317,6 +316,12 @@ def flow_bound(index: Index, specialties: set[str] | None = None) -> int:
     A relaxation (it ignores the day-by-day rules), so it is weaker than CP-SAT's bound but instant.
     With ``specialties``, the bound of that component only.
     """
+    demand, met, _flows = _max_flow(index, specialties)
+    return demand - met
+
+
+def _max_flow(index: Index, specialties: set[str] | None = None) -> tuple[int, int, dict]:
+    """(demand, days the relaxation meets, {(doctor, clinic): days} of one maximum flow)."""
 
     def inside(specialty) -> bool:
         return specialties is None or specialty in specialties
@@ -333,34 +338,41 @@ def flow_bound(index: Index, specialties: set[str] | None = None) -> int:
         if inside(index.doctors[doctor_id].specialty):
             pairs[(doctor_id, clinic_id)] += 1
     for doctor in index.problem.doctors:
-        if not inside(doctor.specialty):
-            continue
-        free = len(index.free_days(doctor))
-        flow.add_arc_with_capacity(source, node(("doctor", doctor.id)), min(index.limit(doctor), free))
+        if inside(doctor.specialty):
+            free = len(index.free_days(doctor))
+            flow.add_arc_with_capacity(source, node(("doctor", doctor.id)), min(index.limit(doctor), free))
+    arcs = {}
     for (doctor_id, clinic_id), count in pairs.items():
         specialty = index.doctors[doctor_id].specialty
-        flow.add_arc_with_capacity(node(("doctor", doctor_id)), node(("need", clinic_id, specialty)), count)
+        arcs[(doctor_id, clinic_id)] = flow.add_arc_with_capacity(
+            node(("doctor", doctor_id)), node(("need", clinic_id, specialty)), count)
     demand = 0
     for clinic_id, specialty, wanted in index.needs():
         if inside(specialty):
             demand += wanted
             flow.add_arc_with_capacity(node(("need", clinic_id, specialty)), sink, min(wanted, len(index.days)))
     flow.solve(source, sink)
-    return demand - flow.optimal_flow()
+    flows = {pair: flow.flow(arc) for pair, arc in arcs.items() if flow.flow(arc) > 0}
+    return demand, flow.optimal_flow(), flows
 
 
 # --------------------------------------------------------------------------- greedy
 
 
-def greedy(problem: Problem, index: Index | None = None) -> list[Assignment]:
+def greedy(problem: Problem, index: Index | None = None, *, guided: bool = False) -> list[Assignment]:
     """Scarcest needs first; each day to the least-loaded, nearest doctor who may still go.
 
-    The baseline of the benchmark and the first hint of the solver. Pins are placed first.
+    The plain version is the benchmark's baseline. ``guided`` is the solver's start: it first follows
+    a maximum flow (which doctor gives how many days to which clinic), placing those days on the
+    days the rules allow, then fills what is left greedily; when every flow day finds a day, the
+    plan meets the max-flow bound and is proven best without search. Pins are placed first.
     """
     index = index or Index(problem)
     state = _GreedyState(index)
     for pin in problem.pins:
         state.take(pin.doctor, pin.clinic, pin.day)
+    if guided:
+        _follow_flow(index, state)
     candidates = defaultdict(list)  # (clinic, specialty) → [(minutes, doctor, day)]
     for (doctor_id, clinic_id, day), minutes in index.options.items():
         candidates[(clinic_id, index.doctors[doctor_id].specialty)].append((minutes, doctor_id, day))
@@ -374,6 +386,24 @@ def greedy(problem: Problem, index: Index | None = None) -> list[Assignment]:
                 break
             state.take(best[1], clinic_id, best[2])
     return state.roster
+
+
+def _follow_flow(index: Index, state: _GreedyState):
+    _demand, _met, flows = _max_flow(index)
+    by_pair = defaultdict(list)
+    for (doctor_id, clinic_id, day), _minutes in index.options.items():
+        by_pair[(doctor_id, clinic_id)].append(day)
+    # the least flexible pairs first: they have the fewest days to choose from
+    for (doctor_id, clinic_id), days in sorted(flows.items(), key=lambda item: len(by_pair[item[0]])):
+        specialty = index.doctors[doctor_id].specialty
+        wanted = index.clinics[clinic_id].needs[specialty]
+        for _ in range(days):
+            if state.met[(clinic_id, specialty)] >= wanted:
+                break
+            free = [d for d in by_pair[(doctor_id, clinic_id)] if state.allows(doctor_id, clinic_id, d)]
+            if not free:
+                break
+            state.take(doctor_id, clinic_id, min(free, key=lambda d: state.day_load[d]))
 
 
 class _GreedyState:
@@ -588,7 +618,7 @@ def solve(problem: Problem, *, seconds: float = 60.0, workers: int = 2,
     found = conflicts(problem, index)
     if found:
         return Solution(status="conflict", conflicts=found, demand=index.demand(), seconds=time.monotonic() - started)
-    start_plan = {(a.doctor, a.clinic, a.day) for a in greedy(problem, index)}
+    start_plan = {(a.doctor, a.clinic, a.day) for a in greedy(problem, index, guided=True)}
     groups = components(index)
     runner = _Runner(index, groups, start_plan, started + seconds, workers, on_progress)
     chosen, bounds, proven = runner.run()
@@ -663,13 +693,17 @@ class _Runner:
             self.on_progress(Progress(sum(self.best), max(sum(self.bound), self.flow), done, stage))
 
     def _later_stages(self, number, model: ComponentModel, plan: set) -> set:
-        ends = time.monotonic() + self._share(number, self.deadline)
-        # stage 2: fairness with unmet fixed
-        plan = self._stage(model, plan, model.spread(), (ends - time.monotonic()) / 2, "fairness", number)
-        # stage 3: travel, then continuity (weights make it lexicographic: fewer pairs never beat a minute)
+        """Fairness, then travel, then continuity, with unmet days fixed: one solve whose weights make
+        the order strict (one day of spread outweighs any travel; one minute any number of pairs), so
+        the short time a component gets is not spent presolving three models."""
+        seconds = self._share(number, self.deadline)
+        if seconds < 0.2:
+            return plan
         met = len(plan)
-        return self._stage(model, plan, model.travel() * (met + 1) + model.continuity(),
-                           ends - time.monotonic(), "travel", number)
+        pairs_top = met + 1
+        travel_top = (max(model.minutes.values(), default=0) * met + 1) * pairs_top + pairs_top
+        objective = model.spread() * travel_top + model.travel() * pairs_top + model.continuity()
+        return self._stage(model, plan, objective, seconds, "fairness", number)
 
     def _first_stage(self, number, model: ComponentModel, plan: set, seconds: float) -> tuple[int | None, bool]:
         """Unmet clinic-days; skipped when the greedy plan already reaches the max-flow bound."""
