@@ -1,6 +1,7 @@
-"""Roster demo for Guiyang (illustrative): next month's leave and clinic sessions of a few doctors of
-贵阳市第一人民医院 and one measured travel time beyond the limit, so that the coordinator's first
-roster shows availability and an unmet need explained. Safe to run again.
+"""Roster demo for Guiyang (illustrative): four more doctors of 贵阳市第一人民医院, next month's leave and
+duty of two of its doctors and one measured travel time beyond the limit, so that the coordinator's
+first roster has choices to make, respects availability and shows an unmet need explained. Safe to
+run again.
 
 Runs after ``load_support_demo`` (agreements, doctors, programme rules).
 """
@@ -30,6 +31,7 @@ def load_roster_demo(today: date | None = None) -> dict:
     hospital = Institution.objects.filter(name=HOSPITAL).first()
     if hospital is None:
         return {"absences": 0, "travel_times": 0}
+    _more_doctors(hospital)
     doctors = list(Doctor.objects.filter(hospital=hospital, active=True).order_by("licence_number"))
     eligible = [d for d in doctors if d.meets(Title.INTERMEDIATE)]
     absences = 0
@@ -45,6 +47,18 @@ def load_roster_demo(today: date | None = None) -> dict:
                                                          defaults={"minutes": 150})
         travel += created
     return {"absences": absences, "travel_times": travel}
+
+
+# A second doctor for each specialty the agreements ask for, so that the roster has choices to make.
+MORE = [("全科医学科", "全科", "刘海燕", Title.INTERMEDIATE), ("心血管内科", "心血管内科", "陈志远", Title.ASSOCIATE),
+        ("儿科", "儿科", "杨春梅", Title.INTERMEDIATE), ("全科医学科", "全科", "赵文涛", Title.ASSOCIATE)]
+
+
+def _more_doctors(hospital: Institution):
+    for n, (department, specialty, name, title) in enumerate(MORE):
+        Doctor.objects.get_or_create(licence_number=f"520199{n:06d}", defaults={
+            "hospital": hospital, "name": name, "department": department, "specialty": specialty, "title": title,
+            "phone": f"1398510{n:04d}"})
 
 
 def _absence(doctor: Doctor, start: date, end: date, reason: str) -> int:

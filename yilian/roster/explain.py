@@ -76,7 +76,7 @@ def unmet_message(reason: str, params: dict) -> str:
                           "limit is %(limit)s."),
         "forbidden": _("Every doctor within reach is forbidden at this clinic."),
         "unavailable": _("The doctors within reach are not available on any working day this month."),
-        "at_limit": _("All %(count)s eligible doctors are at their limit of %(limit)s days away."),
+        "at_limit": _("Every eligible doctor (%(count)s) is already at the limit of %(limit)s days away."),
         "busy": _("The eligible doctors are needed at other clinics on their free days (the lower bound shows "
                   "no roster does better)."),
         "department": _("Their departments already have %(share)s %% of doctors away on the days they are free."),

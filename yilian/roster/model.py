@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from ortools.graph.python import max_flow
+from ortools.graph.python import max_flow, min_cost_flow
 from ortools.sat.python import cp_model
 
 # ----------------------------------------------------------------------------- inputs
@@ -388,8 +388,47 @@ def greedy(problem: Problem, index: Index | None = None, *, guided: bool = False
     return state.roster
 
 
+def _guide_flows(index: Index) -> dict:
+    """{(doctor, clinic): days} of a maximum flow of least cost: a doctor's k-th day costs k steps (so
+    days spread over doctors) and a day's travel minutes count within a step (so the nearest go)."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    nodes: dict = {}
+
+    def node(key) -> int:
+        return nodes.setdefault(key, len(nodes))
+
+    source, sink = node("source"), node("sink")
+    step = 10 * (max(index.options.values(), default=0) + 1)
+    pairs = defaultdict(int)
+    for doctor_id, clinic_id, _day in index.options:
+        pairs[(doctor_id, clinic_id)] += 1
+    for doctor_id in {d for d, _c in pairs}:
+        doctor = index.doctors[doctor_id]
+        for k in range(min(index.limit(doctor), len(index.free_days(doctor)))):
+            flow.add_arc_with_capacity_and_unit_cost(source, node(("doctor", doctor_id)), 1, k * step)
+    arcs = {}
+    for (doctor_id, clinic_id), count in pairs.items():
+        need = node(("need", clinic_id, index.doctors[doctor_id].specialty))
+        arcs[(doctor_id, clinic_id)] = flow.add_arc_with_capacity_and_unit_cost(
+            node(("doctor", doctor_id)), need, count, index.options[(doctor_id, clinic_id, _any_day(index, doctor_id,
+                                                                                                   clinic_id))])
+    for clinic_id, specialty, wanted in index.needs():
+        flow.add_arc_with_capacity_and_unit_cost(node(("need", clinic_id, specialty)), sink,
+                                                 min(wanted, len(index.days)), 0)
+    total = index.demand()
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    if flow.solve_max_flow_with_min_cost() != flow.OPTIMAL:
+        return _max_flow(index)[2]
+    return {pair: flow.flow(arc) for pair, arc in arcs.items() if flow.flow(arc) > 0}
+
+
+def _any_day(index: Index, doctor_id: str, clinic_id: str) -> date:
+    return next(day for day in index.days if (doctor_id, clinic_id, day) in index.options)
+
+
 def _follow_flow(index: Index, state: _GreedyState):
-    _demand, _met, flows = _max_flow(index)
+    flows = _guide_flows(index)
     by_pair = defaultdict(list)
     for (doctor_id, clinic_id, day), _minutes in index.options.items():
         by_pair[(doctor_id, clinic_id)].append(day)
@@ -620,7 +659,8 @@ def solve(problem: Problem, *, seconds: float = 60.0, workers: int = 2,
         return Solution(status="conflict", conflicts=found, demand=index.demand(), seconds=time.monotonic() - started)
     start_plan = {(a.doctor, a.clinic, a.day) for a in greedy(problem, index, guided=True)}
     groups = components(index)
-    runner = _Runner(index, groups, start_plan, started + seconds, workers, on_progress)
+    # a margin for building models and assembling the answer, so that the whole call keeps the limit
+    runner = _Runner(index, groups, start_plan, started + seconds * 0.95 - 0.3, workers, on_progress)
     chosen, bounds, proven = runner.run()
     solution = _solution(index, chosen, "optimal" if proven else "feasible")
     solution.flow_bound = runner.flow
@@ -758,8 +798,10 @@ def replan(problem: Problem, previous: list[Assignment], cancelled: str, *, canc
     """A doctor cancels (from ``cancel_from`` on, or the whole month): cover the days he leaves with as
     few changes to everybody else's assignments as possible.
 
-    Only the component of the doctor's specialty is solved again; first unmet days, then the number
-    of changed assignments (removed or added) of other doctors.
+    First a repair: each day he leaves goes to a substitute who is free, with nothing else moved. If
+    that already meets the max-flow bound of his component, no roster does better; otherwise one
+    CP-SAT solve of that component only, hinted with the repair, minimises unmet days first and then
+    the number of assignments changed (removed or added).
     """
     started = time.monotonic()
     gone = {d for d in problem.days if cancel_from is None or d >= cancel_from}
@@ -773,23 +815,58 @@ def replan(problem: Problem, previous: list[Assignment], cancelled: str, *, canc
     must = {(a.doctor, a.clinic, a.day) for a in previous if a.doctor == cancelled and a.day in gone}
     kept = {(a.doctor, a.clinic, a.day) for a in previous} - must
     group = next((g for g in components(index) if index.doctors[cancelled].specialty in g), set())
-    model = ComponentModel(index, group)
-    before = {key for key in kept if key in model.x}
-    outside = kept - set(model.x)
-    model.hint(before)
-    status = model.solve(model.unmet, seconds * 0.5, workers)
-    proven = status == cp_model.OPTIMAL
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        model.model.add(model.unmet <= round(model.solver.objective_value))
-        changes = sum(1 - model.x[k] for k in before) + sum(v for k, v in model.x.items() if k not in before)
-        model.hint(model.chosen())
-        status = model.solve(changes, max(0.1, seconds - (time.monotonic() - started) - 0.2), workers)
-    after = model.chosen() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else before
-    solution = _solution(index, after | outside, "optimal" if proven else "feasible")
-    solution.changed = {"must": len(must), "removed_others": len(before - after), "added": len(after - before)}
+    repaired = _repair(index, kept, must)
+    target = flow_bound(index, group)
+    after, proven = repaired, False
+    if _unmet_in(index, repaired, group) > target:
+        after, proven = _replan_search(index, group, kept, repaired, started + seconds * 0.7, workers)
+    else:
+        proven = True
+    solution = _solution(index, after, "optimal" if proven else "feasible")
+    before_group = {k for k in kept if index.doctors[k[0]].specialty in group}
+    after_group = {k for k in after if index.doctors[k[0]].specialty in group}
+    solution.changed = {"must": len(must), "removed_others": len(before_group - after_group),
+                        "added": len(after_group - before_group)}
     solution.lower_bound = flow_bound(index)
     solution.seconds = time.monotonic() - started
     return solution
+
+
+def _repair(index: Index, kept: set, must: set) -> set:
+    """Each cancelled day to a free substitute, on that day if possible, else on another day."""
+    state = _GreedyState(index)
+    for key in kept:
+        state.take(*key)
+    by_need = defaultdict(list)
+    for (doctor_id, clinic_id, day), minutes in index.options.items():
+        by_need[(clinic_id, index.doctors[doctor_id].specialty)].append((minutes, doctor_id, day))
+    for doctor_id, clinic_id, day in sorted(must, key=lambda k: k[2]):
+        specialty = index.doctors[doctor_id].specialty
+        options = [o for o in by_need[(clinic_id, specialty)] if state.allows(o[1], clinic_id, o[2])]
+        best = min(options, key=lambda o: (o[2] != day, state.load[o[1]], o[0]), default=None)
+        if best is not None:
+            state.take(best[1], clinic_id, best[2])
+    return {(a.doctor, a.clinic, a.day) for a in state.roster}
+
+
+def _unmet_in(index: Index, plan: set, group: set) -> int:
+    met = defaultdict(int)
+    for doctor_id, clinic_id, _day in plan:
+        met[(clinic_id, index.doctors[doctor_id].specialty)] += 1
+    return sum(max(0, w - met[(c, s)]) for c, s, w in index.needs() if s in group)
+
+
+def _replan_search(index: Index, group: set, kept: set, repaired: set, deadline: float, workers: int):
+    model = ComponentModel(index, group)
+    before = {key for key in kept if key in model.x}
+    outside = repaired - set(model.x)
+    changes = sum(1 - model.x[k] for k in before) + sum(v for k, v in model.x.items() if k not in before)
+    weight = len(model.x) + len(before) + 1  # one clinic-day met outweighs any number of changes
+    model.hint({key for key in repaired if key in model.x})
+    status = model.solve(model.unmet * weight + changes, deadline - time.monotonic(), workers)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return repaired, False
+    return model.chosen() | outside, status == cp_model.OPTIMAL
 
 
 def _without_days(doctor: Doctor, gone: set[date]) -> Doctor:
