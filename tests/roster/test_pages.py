@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from tests.roster.conftest import MONTH
+from yilian.network.models import Institution, Region
 from yilian.roster import checker, services
 from yilian.roster.models import Absence, RosterRule, RosterRun
 from yilian.support.models import Assignment, CalendarDay, Doctor, Programme
@@ -19,10 +20,14 @@ def login(client, username):
     return user
 
 
+def first_hospital_key() -> str:
+    return f"hospital:{Institution.objects.get(name='贵阳市第一人民医院').pk}"
+
+
 def solve(client, **extra):
     programme = Programme.objects.get()
     response = client.post("/roster/start/", {"programme": programme.pk, "month": "2026-02", "scope": extra.pop(
-        "scope", "hospital:1"), "time_limit": 3, **extra})
+        "scope", first_hospital_key()), "time_limit": 3, **extra})
     assert response.status_code == 302, response.content[:500]
     return RosterRun.objects.latest("pk")
 
@@ -128,11 +133,12 @@ def test_out_of_scope_is_404(client):
 def test_bad_month_scope_and_calendar_are_refused(client):
     login(client, "sy1_coordinator")
     programme = Programme.objects.get()
-    response = client.post("/roster/start/", {"programme": programme.pk, "month": "2026-13", "scope": "hospital:1"},
+    response = client.post("/roster/start/", {"programme": programme.pk, "month": "2026-13",
+                                              "scope": first_hospital_key()},
                            follow=True)
     assert "YYYY-MM" in response.content.decode()
-    response = client.post("/roster/start/", {"programme": programme.pk, "month": "2026-02", "scope": "region:1"},
-                           follow=True)
+    city = Region.objects.get(name="贵阳市")  # a coordinator does not plan the region
+    client.post("/roster/start/", {"programme": programme.pk, "month": "2026-02", "scope": f"region:{city.pk}"})
     assert RosterRun.objects.count() == 0
     # a month without working days
     for day in range(1, 29):
