@@ -42,7 +42,7 @@ def test_small_month_is_met_completely_and_proven():
 
 def test_generated_month_beats_or_equals_greedy_and_reaches_the_bound():
     problem = synthetic.instance(doctors=120, hospitals=4, clinics=40, specialties=5, area_km=120)
-    solution = solved(problem, seconds=8)
+    solution = solved(problem, seconds=4)
     greedy = model.greedy(problem)
     assert checker.check(problem, greedy) == []
     assert solution.unmet_days <= solution.demand - len(greedy)
@@ -144,7 +144,7 @@ def test_pinned_doctor_below_threshold_is_named():
 
 def test_replan_after_cancellation_changes_little_and_fast():
     problem = synthetic.instance(doctors=150, hospitals=5, clinics=50, specialties=5, area_km=120, seed=3)
-    before = solved(problem, seconds=8)
+    before = solved(problem, seconds=4)
     busiest = Counter(a.doctor for a in before.assignments).most_common(1)[0][0]
     after = model.replan(problem, before.assignments, busiest, seconds=3)
     cancelled = model.Problem(**{**problem.__dict__, "doctors": [
