@@ -36,6 +36,13 @@ def test_month_page_then_one_click_solves_and_explains_unmet_needs(client):
     user = login(client, "sy1_coordinator")
     page = client.get("/roster/?month=2026-02").content.decode()
     assert "全科 × 2" in page and 'id="roster-doctors"' in page and 'id="solve"' in page
+    doctor = Doctor.objects.filter(hospital__name="贵阳市第一人民医院", title="senior").first()
+    response = client.post("/roster/absences/add/", {"doctor": doctor.pk, "start": "2026-02-02", "end": "2026-02-06",
+                                                     "reason": "leave"})
+    assert response.status_code == 302 and Absence.objects.filter(doctor=doctor, reason="leave").count() == 1
+    client.post("/roster/absences/add/", {"doctor": doctor.pk, "start": "2026-02-06", "end": "2026-02-02",
+                                          "reason": "leave"})  # ends before it starts: refused, nothing saved
+    assert Absence.objects.filter(doctor=doctor).count() == 1
     run = solve(client)
     assert run.status == RosterRun.Status.DONE and run.hospital.name == "贵阳市第一人民医院"
     assert run.best_unmet >= run.bound >= 0 and run.demand > 0
@@ -120,6 +127,9 @@ def test_out_of_scope_is_404(client):
     assert client.get(f"/roster/runs/{run.pk}/").status_code == 404
     assert client.post(f"/roster/runs/{run.pk}/approve/").status_code == 404
     assert client.post(f"/roster/runs/{run.pk}/cancel/", {"doctor": "d1"}).status_code == 404
+    other = Doctor.objects.filter(hospital=run.hospital).first()
+    assert client.post("/roster/absences/add/", {"doctor": other.pk, "start": "2026-02-02", "end": "2026-02-03",
+                                                 "reason": "leave"}).status_code == 404
     login(client, "gy_supervisor")  # the supervisor of the city sees the hospital's roster
     assert client.get(f"/roster/runs/{run.pk}/").status_code == 200
     # and plans the whole region
