@@ -12,6 +12,7 @@ NAMES = {"doctors": {"d1": {"name": "王建国"}, "d2": {"name": "李晓梅"}}, 
          "hospitals": {"h1": "贵阳市第一人民医院"}}
 CONFLICTS = {
     "no_working_days": {},
+    "no_needs": {},
     "unknown": {"doctor": "d1", "clinic": "c1", "day": DAY},
     "workday": {"doctor": "d1", "clinic": "c1", "day": DAY},
     "min_title": {"doctor": "d1", "clinic": "c1", "day": DAY, "title": 0, "min_title": 1},

@@ -135,6 +135,12 @@ def test_bad_input_names_the_rule_in_conflict(change, rule):
     assert rule in {c.rule for c in solution.conflicts}
 
 
+def test_a_month_with_nothing_asked_is_said_so():
+    problem = small()
+    problem.clinics = [Clinic("c1", "卫生院一", {})]
+    assert [c.rule for c in model.solve(problem, seconds=1).conflicts] == ["no_needs"]
+
+
 def test_pinned_doctor_below_threshold_is_named():
     problem = small(pins=[Pin("d9", "c1", DAYS[0])])
     problem.doctors.append(doctor(9, title=0))

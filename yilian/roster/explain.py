@@ -37,6 +37,8 @@ def conflict_message(rule: str, params: dict, names: dict) -> str:
     p = _names(params, names)
     messages = {
         "no_working_days": _("Rule “working days”: the month has no official working day, so nobody can be sent."),
+        "no_needs": _("No clinic asks for specialist days this month: no signed agreement of this programme "
+                      "covers the whole month, or the agreements name no specialty."),
         "unknown": _("The pin of %(doctor)s at %(clinic)s refers to a doctor or clinic outside this month's "
                      "roster (inactive, or no signed agreement)."),
         "workday": _("Rule “working days”: %(doctor)s is pinned at %(clinic)s on %(day)s, which is not an "

@@ -228,6 +228,8 @@ def conflicts(problem: Problem, index: Index | None = None) -> list[Conflict]:
     if not problem.days:
         return [Conflict("no_working_days", {})]
     index = index or Index(problem)
+    if index.demand() == 0:
+        return [Conflict("no_needs", {})]  # nothing to plan is an answer too, not an empty roster
     found = []
     for pin in problem.pins:
         found.extend(_pin_alone(index, pin))
