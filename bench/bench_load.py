@@ -77,6 +77,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--web-workers", type=int, default=5)
     parser.add_argument("--reuse", type=Path, help="keep the PostgreSQL cluster here and reuse it next time")
+    parser.add_argument("--generate-only", action="store_true", help="with --reuse: fill the database and stop")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="yilian-load-"))
@@ -92,6 +93,8 @@ def main():
             run([sys.executable, "bench/load/generate.py", "--residents", str(args.residents), "--contracts",
                  str(args.contracts), "--visits", str(args.visits), "--referrals", str(args.referrals)],
                 {**env, "YILIAN_ENV": "development", "YILIAN_DEBUG": "0"})
+        if args.generate_only:
+            return
         server = Production(env, web_workers=args.web_workers, job_workers=1)
         results = {}
         for users in [int(u) for u in args.users.split(",")]:

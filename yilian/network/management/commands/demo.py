@@ -7,6 +7,7 @@ from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.indicators.demo import load_indicators_demo
 from yilian.network.demo_loader import load_guiyang
 from yilian.referrals.demo import load_referrals_demo
+from yilian.roster.demo import load_roster_demo
 from yilian.support.demo import load_support_demo
 from yilian.support.services_studio import demo_open_sessions
 from yilian.telehealth.demo import load_telehealth_demo
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         referrals = load_referrals_demo()
         telehealth = load_telehealth_demo()
         indicators = load_indicators_demo()
+        roster = load_roster_demo()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
@@ -38,6 +40,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Referral demo: {referrals}")
         self.stdout.write(f"Remote reading demo: {telehealth}")
         self.stdout.write(f"Policy indicators demo: {indicators}")
+        self.stdout.write(f"Roster demo: {roster}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
