@@ -19,6 +19,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.appointments.models import SessionType
 from yilian.core.scoping import CHANGE, scope_for
 from yilian.core.services import save_validated
 from yilian.network.models import Institution, Pairing
@@ -273,7 +274,8 @@ def demo_open_sessions(today=None, days: int = 14, capacity: int = 10) -> int:
                                          date__lte=today + timedelta(days=days), sessions__isnull=True)
                .select_related("agreement__pairing"))
     sessions = [ExpertSession(clinic_id=a.agreement.pairing.clinic_id, doctor_id=a.doctor_id, assignment=a,
-                              date=a.date, starts=time(9, 0), ends=time(11, 30), capacity=capacity)
+                              date=a.date, starts=time(9, 0), ends=time(11, 30), capacity=capacity,
+                              session_type=SessionType.VISITING_EXPERT)
                 for a in planned]
     ExpertSession.objects.bulk_create(sessions)
     return len(sessions)
