@@ -11,6 +11,7 @@ from tests.factories import InstitutionFactory, user_with_role
 from yilian.accounts.models import Membership
 from yilian.appointments import selectors, services
 from yilian.appointments.models import Booking, Closure, Schedule, Session, SessionType
+from yilian.network.models import Institution
 from yilian.support import calendar
 
 
@@ -91,3 +92,22 @@ def test_other_clinics_cannot_see_or_mark(clinic):
 @pytest.mark.django_db
 def test_booked_share_is_empty_without_visits():
     assert selectors.booked_visit_share([], date(2026, 1, 1), date(2026, 1, 31)) == {}
+
+
+def test_the_demo_loads_once_and_the_command_reminds_once(guiyang):
+    from django.core.management import call_command
+
+    from yilian.appointments.demo import load_appointments_demo
+
+    first = load_appointments_demo()
+    assert first["schedules"] >= 5 and first["slots_opened"] > 0 and first["past_visits"] > 100
+    again = load_appointments_demo()
+    assert again["slots_opened"] == 0 and again["past_visits"] == 0
+    clinic = Institution.objects.get(name="新天社区卫生服务中心")
+    shares = selectors.booked_visit_share_by_month([clinic.pk], date(2000, 1, 1), timezone.localdate())
+    assert len(shares) >= 2 and shares[0]["share"] < shares[-1]["share"]  # the clinic moves to appointments
+    tomorrow = Session.objects.filter(clinic=clinic, date__gt=timezone.localdate()).order_by("date", "starts").first()
+    services.booking_create(session=tomorrow, name="张三", phone="13812345678")
+    call_command("send_booking_reminders", day=tomorrow.date)
+    call_command("send_booking_reminders", day=tomorrow.date)
+    assert Booking.objects.get(phone="13812345678").reminded_at is not None

@@ -59,9 +59,12 @@ def public_clinic(request, clinic_id):
     clinic = _public_clinic(clinic_id)
     kind = request.GET.get("type", "")
     kind = kind if kind in SessionType.values else ""
-    sessions = services.open_sessions(clinic, session_type=kind)[:200]
+    sessions = services.open_sessions(clinic, session_type=kind)
+    days = list(sessions.filter(left__gt=0).values_list("date", flat=True).distinct().order_by("date")[:14])
+    day = _day(request.GET.get("day")) if request.GET.get("day") else (days[0] if days else timezone.localdate())
     return render(request, "appointments/public/clinic.html", {
-        "clinic": clinic, "sessions": sessions, "kind": kind, "types": SessionType.choices})
+        "clinic": clinic, "sessions": sessions.filter(date=day)[:100], "kind": kind, "types": SessionType.choices,
+        "days": days, "day": day})
 
 
 @public_rate_limit

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
+from yilian.appointments.demo import load_appointments_demo
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.network.demo_loader import load_guiyang
 from yilian.support.demo import load_support_demo
@@ -23,12 +24,14 @@ class Command(BaseCommand):
         support = load_support_demo()
         demo_open_sessions()
         family = load_familydoctor_demo()
+        appointments = load_appointments_demo()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
         ))
         self.stdout.write(f"Counterpart support demo: {support}")
         self.stdout.write(f"Family-doctor demo: {family}")
+        self.stdout.write(f"Appointments demo: {appointments}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
