@@ -226,9 +226,18 @@ YILIAN_PDF_PROCESSES = int(os.environ.get("YILIAN_PDF_PROCESSES", str(min(2, os.
 
 
 # ------------------------------------------------------------- Notices, public pages, cache
-# One cache every web process shares (the public booking pages' rate limits are counted in it):
-# a table in the database (created by the appointments migrations), so it needs no extra server.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "yilian_cache"}}
+# One cache every web process of a server shares: the public booking pages' rate limits are counted
+# in it. Files in var/cache by default (no write contention with an SQLite database); with several
+# machines, YILIAN_CACHE=database keeps it in the database (table created by the appointments
+# migrations) and YILIAN_REDIS_URL puts it in Redis.
+_CACHE = os.environ.get("YILIAN_CACHE", "redis" if _REDIS_URL else "file")
+CACHES = {"default": {
+    "file": {"BACKEND": "yilian.appointments.cache.FileCache", "LOCATION": str(DATA_DIR / "cache"),
+             "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "yilian_cache",
+                 "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL},
+}[_CACHE]}
 RATELIMIT_USE_CACHE = "default"
 # Behind a reverse proxy, count residents by the header it sets (e.g. HTTP_X_REAL_IP), not by the proxy.
 RATELIMIT_IP_META_KEY = os.environ.get("YILIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
@@ -250,3 +259,5 @@ YILIAN_SMS_OPTIONS = json.loads(os.environ.get("YILIAN_SMS_OPTIONS", "") or "{}"
 if YILIAN_SMS_BACKEND.endswith("FileSmsBackend"):
     YILIAN_SMS_OPTIONS.setdefault("path", str(DATA_DIR / "sms.log"))
 YILIAN_NOTICE_MAX_ATTEMPTS = int(os.environ.get("YILIAN_NOTICE_MAX_ATTEMPTS", "6"))
+# New messages are sent by a worker sweep queued at most once per this many seconds per process.
+YILIAN_NOTICE_SWEEP_SECONDS = float(os.environ.get("YILIAN_NOTICE_SWEEP_SECONDS", "1"))

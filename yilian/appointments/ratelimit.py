@@ -13,11 +13,12 @@ from django_ratelimit.core import is_ratelimited
 def public_rate_limit(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        limited = is_ratelimited(request, group="public-read", key="ip", rate=settings.YILIAN_PUBLIC_READ_RATE,
-                                 increment=True)
         if request.method == "POST":
             limited = is_ratelimited(request, group="public-write", key="ip", rate=settings.YILIAN_PUBLIC_RATE,
-                                     increment=True) or limited
+                                     increment=True)
+        else:
+            limited = is_ratelimited(request, group="public-read", key="ip", rate=settings.YILIAN_PUBLIC_READ_RATE,
+                                     increment=True)
         if limited:
             return render(request, "appointments/public/limited.html", status=429)
         return view(request, *args, **kwargs)

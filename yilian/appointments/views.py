@@ -30,7 +30,8 @@ from .forms import BookingForm, ClosureForm, FindForm, PublishForm, ScheduleForm
 from .models import Booking, Schedule, Session, SessionType
 from .ratelimit import public_rate_limit
 
-MY_BOOKINGS = "appointments.codes"
+MY_BOOKINGS = "yilian_bookings"
+COOKIE_AGE = 120 * 24 * 3600  # a booking can be months ahead
 
 # ----------------------------------------------------------------------------- public pages
 
@@ -40,14 +41,22 @@ def _public_clinic(clinic_id) -> Institution:
                              kind__in=Institution.GRASSROOTS_KINDS)
 
 
-def _remember(request, code):
-    codes = [c for c in request.session.get(MY_BOOKINGS, []) if c != code][-19:]
-    request.session[MY_BOOKINGS] = [*codes, code]
+def _my_codes(request) -> list[str]:
+    raw = request.get_signed_cookie(MY_BOOKINGS, default="", salt=MY_BOOKINGS, max_age=COOKIE_AGE)
+    return [c for c in raw.split(",") if c]
+
+
+def _remember(request, response, code):
+    """A signed cookie, not a server session: no database write for a resident's browser."""
+    codes = [c for c in _my_codes(request) if c != code][-19:]
+    response.set_signed_cookie(MY_BOOKINGS, ",".join([*codes, code]), salt=MY_BOOKINGS, max_age=COOKIE_AGE,
+                               httponly=True, samesite="Lax", secure=request.is_secure())
+    return response
 
 
 def _my_booking(request, clinic, code) -> Booking:
     code = services.normalize_code(code)
-    if code not in request.session.get(MY_BOOKINGS, []):
+    if code not in _my_codes(request):
         raise Http404
     return get_object_or_404(Booking.objects.select_related("session__doctor", "session__team", "session__clinic"),
                              code=code, session__clinic=clinic)
@@ -69,21 +78,25 @@ def public_clinic(request, clinic_id):
 
 @public_rate_limit
 def public_book(request, clinic_id, session_id):
-    clinic = _public_clinic(clinic_id)
-    session = get_object_or_404(Session.objects.select_related("doctor__hospital", "team"), pk=session_id,
-                                clinic=clinic)
+    session = get_object_or_404(Session.objects.select_related("clinic__region", "doctor__hospital", "team"),
+                                pk=session_id, clinic_id=clinic_id, clinic__kind__in=Institution.GRASSROOTS_KINDS)
     form = BookingForm(request.POST or None)
+    places_left = None
     if request.method == "POST" and form.is_valid():
         try:
             result = services.booking_create(session=session, **form.cleaned_data)
+        except services.SessionFull as exc:
+            add_service_error(form, exc)
+            places_left = 0  # no need to count again
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            _remember(request, result.obj.code)
-            return redirect("public-appointment", clinic_id=clinic.pk, code=result.obj.code)
+            return _remember(request, redirect("public-appointment", clinic_id=clinic_id, code=result.obj.code),
+                             result.obj.code)
+    if places_left is None:
+        places_left = max(session.capacity - services.taken_places(session), 0)
     return render(request, "appointments/public/book.html", {
-        "clinic": clinic, "session": session, "form": form,
-        "places_left": max(session.capacity - services.taken_places(session), 0)})
+        "clinic": session.clinic, "session": session, "form": form, "places_left": places_left})
 
 
 @public_rate_limit
@@ -106,8 +119,8 @@ def public_find(request, clinic_id):
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
-            _remember(request, booking.code)
-            return redirect("public-appointment", clinic_id=clinic.pk, code=booking.code)
+            return _remember(request, redirect("public-appointment", clinic_id=clinic.pk, code=booking.code),
+                             booking.code)
     return render(request, "appointments/public/find.html", {"clinic": clinic, "form": form})
 
 

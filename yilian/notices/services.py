@@ -9,6 +9,8 @@ transaction commits, and a failure is retried with a growing delay.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -78,8 +80,35 @@ def _queue(channel, address, *, kind, text, essential, dedupe_key, subject="", n
     delivery = Delivery.objects.create(channel=channel, address=address, kind=kind, text=text[:500],
                                        subject=subject[:200], essential=essential, dedupe_key=dedupe_key[:200],
                                        notice=notice)
-    transaction.on_commit(lambda: _enqueue(delivery.pk))
+    transaction.on_commit(_sweep_soon)
     return delivery
+
+
+_sweep_lock = threading.Lock()
+_last_sweep = -1e9
+
+
+def _sweep_soon():
+    """Have the worker send what is pending, in one task per second per process rather than one per message.
+
+    When booking opens, hundreds of confirmations are committed per second; a queue write each would
+    cost more than the booking. The sweep runs ``YILIAN_NOTICE_SWEEP_SECONDS`` later, so every message
+    committed before a skipped enqueue is picked up by the sweep already queued.
+    """
+    global _last_sweep
+    delay = settings.YILIAN_NOTICE_SWEEP_SECONDS
+    with _sweep_lock:
+        now = time.monotonic()
+        if delay and now - _last_sweep < delay:
+            return
+        _last_sweep = now
+    from .tasks import deliver_due  # tasks import this module
+
+    task = deliver_due.using(run_after=timezone.now() + timedelta(seconds=delay)) if delay else deliver_due
+    try:
+        task.enqueue()
+    except Exception:  # a queue that is down must not fail the booking; `deliver_notices` picks it up
+        log.exception("could not enqueue the notice sweep")
 
 
 def _enqueue(delivery_id: int, run_after=None):

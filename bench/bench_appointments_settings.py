@@ -1,0 +1,6 @@
+"""Settings of the booking-burst benchmark's server: Yilian's, plus the naive peer's endpoint."""
+
+from yilian.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.bench_appointments_urls"
+DEBUG = False
