@@ -111,3 +111,18 @@ def test_the_demo_loads_once_and_the_command_reminds_once(guiyang):
     call_command("send_booking_reminders", day=tomorrow.date)
     call_command("send_booking_reminders", day=tomorrow.date)
     assert Booking.objects.get(phone="13812345678").reminded_at is not None
+
+
+def test_cancelling_an_expert_session_tells_the_residents(clinic):
+    from tests.support.factories import DoctorFactory
+    from yilian.notices.models import Delivery
+    from yilian.support import services_studio
+    from yilian.support.models import ExpertSession
+
+    session = ExpertSession.objects.create(clinic=clinic, doctor=DoctorFactory(), capacity=3, starts=time(9, 0),
+                                           ends=time(11, 0), date=timezone.localdate() + timedelta(days=2))
+    assert Session.objects.get(pk=session.pk).session_type == SessionType.VISITING_EXPERT
+    services.booking_create(session=session, name="张三", phone="13812345678")
+    admin = user_with_role(Membership.Role.CLINIC_STAFF, clinic)
+    assert services_studio.session_cancel(by=admin, session=session) == 1
+    assert Delivery.objects.filter(kind="appointments.session-cancelled", address="13812345678").exists()

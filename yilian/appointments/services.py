@@ -206,11 +206,11 @@ def booking_create(*, by=None, session: Session, name: str, phone: str, reason: 
         except IntegrityError as exc:  # the same phone in a concurrent request
             raise ValidationError({"phone": _("This phone number already has a booking for this session.")}) from exc
         if not walk_in:
-            _tell(booking, "appointments.booked", _("%(clinic)s: booked %(when)s, %(what)s. Code %(code)s."))
+            tell_resident(booking, "appointments.booked", _("%(clinic)s: booked %(when)s, %(what)s. Code %(code)s."))
     return Result(booking, created=True)
 
 
-def _tell(booking: Booking, kind: str, template: str, *, essential: bool = True, dedupe: str = ""):
+def tell_resident(booking: Booking, kind: str, template: str, *, essential: bool = True, dedupe: str = ""):
     session = booking.session
     text = template % {"clinic": session.clinic.display_name, "code": booking.code, "what": session.label,
                        "when": f"{session.date:%m-%d} {session.starts:%H:%M}"}
@@ -267,7 +267,8 @@ def booking_reschedule(*, by=None, code, phone, session: Session) -> Booking:
         _check_place(target, priority=priority)
         booking.session, booking.priority, booking.reminded_at = target, priority, None
         save_validated(booking, by)
-        _tell(booking, "appointments.rescheduled", _("%(clinic)s: booking %(code)s moved to %(when)s, %(what)s."))
+        tell_resident(booking, "appointments.rescheduled",
+                      _("%(clinic)s: booking %(code)s moved to %(when)s, %(what)s."))
     return booking
 
 
@@ -359,8 +360,8 @@ def closure_create(*, by, closure: Closure) -> int:
                 "session__clinic"):
             booking.status, booking.cancelled_at = Booking.Status.CANCELLED, timezone.now()
             save_validated(booking, by)
-            _tell(booking, "appointments.closed", _("%(clinic)s is closed on %(when)s; booking %(code)s is "
-                                                    "cancelled. Please book another day."))
+            tell_resident(booking, "appointments.closed", _(
+                "%(clinic)s is closed on %(when)s; booking %(code)s is cancelled. Please book another day."))
             told += 1
         sessions.update(cancelled=True)
     return told
@@ -380,8 +381,9 @@ def send_reminders(day: date | None = None) -> int:
             if Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(
                     reminded_at=timezone.now()) == 0:
                 continue  # another run took it
-            _tell(booking, "appointments.reminder", _("Reminder: %(clinic)s, %(when)s, %(what)s. Code %(code)s."),
-                  dedupe=f"appointments.reminder:{booking.pk}:{day.isoformat()}")
+            tell_resident(booking, "appointments.reminder",
+                          _("Reminder: %(clinic)s, %(when)s, %(what)s. Code %(code)s."),
+                          dedupe=f"appointments.reminder:{booking.pk}:{day.isoformat()}")
             count += 1
     return count
 

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.appointments import services as appointments
 from yilian.appointments.models import SessionType
 from yilian.appointments.services import (  # noqa: F401  (the studio's public names)
     CODE_ALPHABET,
@@ -98,7 +99,7 @@ def session_create(*, by, clinic: Institution, doctor: Doctor, date, starts, end
 
 
 def session_cancel(*, by, session: ExpertSession) -> int:
-    """Cancel a session and its bookings; returns how many residents must be told."""
+    """Cancel a session and its bookings; the residents booked are told by SMS. Returns how many."""
     if not ExpertSession.objects.for_user(by, CHANGE).filter(pk=session.pk).exists():
         raise Http404
     if session.cancelled:
@@ -111,6 +112,10 @@ def session_cancel(*, by, session: ExpertSession) -> int:
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = timezone.now()
             save_validated(booking, by)
+            booking.session = session
+            appointments.tell_resident(booking, "appointments.session-cancelled", _(
+                "%(clinic)s: the session of %(when)s, %(what)s, is cancelled; booking %(code)s with it. "
+                "Please book another time."))
     return len(bookings)
 
 
