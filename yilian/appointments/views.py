@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -185,7 +186,9 @@ def _managed_clinics(user):
 def desk(request):
     """The day's sessions of the clinic: who is booked, check-in, and booking for callers and walk-ins."""
     day = _day(request.GET.get("date"))
-    sessions = (Session.objects.for_user(request.user, CHANGE).filter(date=day)
+    clinics = _managed_clinics(request.user).order_by("name")
+    clinic = _chosen_clinic(request, clinics)
+    sessions = (Session.objects.for_user(request.user, CHANGE).filter(date=day, clinic=clinic)
                 .exclude(session_type=SessionType.VISITING_EXPERT)
                 .select_related("clinic", "team")
                 .prefetch_related(Prefetch("bookings", queryset=Booking.objects.order_by("status", "created_at")))
@@ -198,10 +201,17 @@ def desk(request):
             add_service_error(form, exc)
         else:
             messages.success(request, _("Booked: code %(code)s.") % {"code": result.obj.code})
-            return redirect(f"{request.path}?date={day.isoformat()}")
+            return redirect(f"{request.path}?clinic={clinic.pk}&date={day.isoformat()}")
     return render(request, "appointments/desk.html", {
         "day": day, "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
-        "sessions": sessions, "form": form})
+        "sessions": sessions, "form": form, "clinic": clinic, "clinics": clinics[:200]})
+
+
+def _chosen_clinic(request, clinics):
+    """The clinic of ?clinic= among those the user runs, else the first of them (a clinic's staff has one)."""
+    raw = request.GET.get("clinic", "")
+    chosen = clinics.filter(pk=int(raw)).first() if raw.isdigit() else None
+    return chosen or clinics.first()
 
 
 @login_required
@@ -212,7 +222,8 @@ def mark(request, pk):
         services.booking_mark(by=request.user, booking=booking, status=request.POST.get("status", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(f"/appointments/desk/?date={booking.session.date.isoformat()}")
+    return redirect(f"{reverse('appointment-desk')}?clinic={booking.session.clinic_id}"
+                    f"&date={booking.session.date.isoformat()}")
 
 
 @login_required
