@@ -11,6 +11,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache(settings, request):
+    """Each test counts rate limits from zero: a cache of its own, not var/cache shared across runs."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": request.node.nodeid}}
+
+
 @pytest.fixture
 def guiyang(db):
     """The Guiyang demo network (annex 1): 41 pilots, 18 hospitals."""

@@ -4,6 +4,7 @@ YILIAN_ENV=production switches on the hardened settings (secure cookies, HSTS, n
 DATABASE_URL selects PostgreSQL; without it Yilian runs on SQLite in WAL mode.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -246,3 +247,41 @@ HUEY = {
 TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}}
 # A city's report PDF is laid out in this many processes at once (WeasyPrint uses one core each).
 YILIAN_PDF_PROCESSES = int(os.environ.get("YILIAN_PDF_PROCESSES", str(min(2, os.cpu_count() or 1))))
+
+
+# ------------------------------------------------------------- Notices, public pages, cache
+# One cache every web process of a server shares: the public booking pages' rate limits are counted
+# in it. Files in var/cache by default (no write contention with an SQLite database); with several
+# machines, YILIAN_CACHE=database keeps it in the database (table created by the appointments
+# migrations) and YILIAN_REDIS_URL puts it in Redis.
+_CACHE = os.environ.get("YILIAN_CACHE", "redis" if _REDIS_URL else "file")
+CACHES = {"default": {
+    "file": {"BACKEND": "yilian.appointments.cache.FileCache", "LOCATION": str(DATA_DIR / "cache"),
+             "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "yilian_cache",
+                 "OPTIONS": {"MAX_ENTRIES": 100_000}},
+    "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL},
+}[_CACHE]}
+RATELIMIT_USE_CACHE = "default"
+# Behind a reverse proxy, count residents by the header it sets (e.g. HTTP_X_REAL_IP), not by the proxy.
+RATELIMIT_IP_META_KEY = os.environ.get("YILIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
+YILIAN_PUBLIC_RATE = os.environ.get("YILIAN_PUBLIC_RATE", "30/m")  # form submits per client address
+YILIAN_PUBLIC_READ_RATE = os.environ.get("YILIAN_PUBLIC_READ_RATE", "120/m")  # page views per client address
+
+# E-mail goes through an SMTP server (a city's relay); SMS through an adapter for the city's provider:
+# YILIAN_SMS_BACKEND is a dotted path to a class with send(phone, text) -> message id, and
+# YILIAN_SMS_OPTIONS (JSON) its keyword arguments. The default writes messages to a file (var/sms.log).
+EMAIL_HOST = os.environ.get("YILIAN_SMTP_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("YILIAN_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("YILIAN_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("YILIAN_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("YILIAN_SMTP_TLS", "0") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("YILIAN_FROM_EMAIL", "yilian@localhost")
+YILIAN_SMS_BACKEND = os.environ.get("YILIAN_SMS_BACKEND", "yilian.notices.sms.FileSmsBackend")
+YILIAN_SMS_OPTIONS = json.loads(os.environ.get("YILIAN_SMS_OPTIONS", "") or "{}")
+if YILIAN_SMS_BACKEND.endswith("FileSmsBackend"):
+    YILIAN_SMS_OPTIONS.setdefault("path", str(DATA_DIR / "sms.log"))
+YILIAN_NOTICE_MAX_ATTEMPTS = int(os.environ.get("YILIAN_NOTICE_MAX_ATTEMPTS", "6"))
+# New messages are sent by a worker sweep queued at most once per this many seconds per process.
+YILIAN_NOTICE_SWEEP_SECONDS = float(os.environ.get("YILIAN_NOTICE_SWEEP_SECONDS", "1"))

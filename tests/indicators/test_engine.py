@@ -55,17 +55,32 @@ def test_a_ceiling_is_met_below_and_missed_after_its_deadline(db):
 
 
 def test_a_pending_metric_shows_no_data_source_until_registered(db, town):
-    indicator = _indicator({"metric": "appointments.booked_visit_share"})
+    indicator = _indicator({"metric": "training.directed_students"})
     assert selectors.line_for(town.city, indicator, TODAY).status == "no_source"
     try:
-        registry.register_metric("appointments.booked_visit_share", models=["network.Institution"])(
+        registry.register_metric("training.directed_students", models=["network.Institution"])(
             lambda as_of: [Row(numerator=3, denominator=4, institution_id=town.clinics[0].pk)])
         engine.refresh([indicator], today=TODAY, trend=False)
         line = selectors.line_for(town.city, indicator, TODAY)
         assert line.value == 75 and line.status == "on_track"
     finally:
-        registry.METRICS.pop("appointments.booked_visit_share", None)
-        registry.PENDING.add("appointments.booked_visit_share")
+        registry.METRICS.pop("training.directed_students", None)
+        registry.PENDING.add("training.directed_students")
+
+
+def test_full_appointment_share_comes_from_the_clinics_bookings(db, town):
+    from datetime import time
+
+    from yilian.appointments.models import Booking, Session, SessionType
+
+    indicator = _indicator({"metric": "appointments.booked_visit_share"})
+    session = Session.objects.create(clinic=town.clinics[0], date=TODAY - timedelta(days=1), capacity=10,
+                                     session_type=SessionType.GENERAL, starts=time(9), ends=time(10))
+    for n, channel in enumerate(["online", "phone", "online", "walk_in"]):
+        Booking.objects.create(session=session, code=f"T{n}", name="居民", phone=f"1380000000{n}",
+                               channel=channel, status=Booking.Status.ARRIVED)
+    engine.refresh([indicator], today=TODAY, trend=False)
+    assert selectors.line_for(town.city, indicator, TODAY).value == 75  # 3 of 4 visits booked ahead
 
 
 def test_query_share_sums_per_region_and_breaks_down_lowest_first(db, town):

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from tests.referrals.factories import PNG, make_net, referral_kwargs, upload
 from yilian.core.models import AuditEntry
+from yilian.notices.models import Notice
 from yilian.referrals import services
-from yilian.referrals.models import Attachment, FollowUpTask, Notification, Referral
+from yilian.referrals.models import Attachment, FollowUpTask, Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +168,7 @@ def test_escalate_command(net):
     t0 = timezone.now() - timedelta(minutes=10)
     services.referral_create(**referral_kwargs(net, green_channel=net.chest_pain, now=t0))
     call_command("escalate_referrals")
-    assert Notification.objects.filter(user=net.leader).exists()
+    assert Notice.objects.filter(recipient=net.leader).exists()
 
 
 def test_roster_page(client, net):
@@ -190,8 +191,8 @@ def test_roster_page(client, net):
 def test_notifications_page(client, net):
     services.referral_create(**referral_kwargs(net, green_channel=net.chest_pain))
     client.force_login(net.desk_user)
-    page = client.get(reverse("referral-notifications")).content.decode()
+    page = client.get(reverse("referral-notifications"), follow=True).content.decode()  # now the one inbox
     assert "Chest pain" in page or "胸痛" in page
-    assert not Notification.objects.filter(user=net.desk_user, read_at__isnull=True).exists()
+    assert not Notice.objects.filter(recipient=net.desk_user, read_at__isnull=True).exists()
     client.force_login(net.leader)
-    assert "胸痛" not in client.get(reverse("referral-notifications")).content.decode()
+    assert "胸痛" not in client.get(reverse("referral-notifications"), follow=True).content.decode()

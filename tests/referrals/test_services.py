@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from tests.referrals.factories import JPEG, PDF, PNG, make_net, referral_kwargs, upload
 from yilian.core.models import AuditEntry
+from yilian.notices.models import Notice
 from yilian.referrals import icd10, services
-from yilian.referrals.models import Attachment, FollowUpTask, Notification, Referral, ReferralEvent
+from yilian.referrals.models import Attachment, FollowUpTask, Referral, ReferralEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +99,8 @@ def test_state_machine(net):
     with pytest.raises(Http404):
         services.referral_advance(by=outsider.desk_user, referral=referral, action="accept", bed="1")
     referral = services.referral_advance(by=net.desk_user, referral=referral, action="accept", bed="3-12")
+    accepted = Notice.objects.get(kind="referral.accepted")  # the sending clinic learns it in its inbox
+    assert accepted.recipient == referral.created_by and "3-12" in accepted.text
     referral = services.referral_advance(by=net.desk_user, referral=referral, action="arrive")
     referral = services.referral_advance(by=net.desk_user, referral=referral, action="admit")
     assert referral.status == Referral.Status.ADMITTED
@@ -119,7 +122,7 @@ def test_decline_needs_reason_and_closes(net):
 def test_green_channel_notifies_desk_and_forces_emergency(net):
     referral = create(net, green_channel=net.chest_pain)
     assert referral.urgency == Referral.Urgency.EMERGENCY
-    assert Notification.objects.filter(user=net.desk_user, referral=referral).exists()
+    assert Notice.objects.filter(recipient=net.desk_user, url=f"/referrals/{referral.pk}/").exists()
 
 
 def test_escalation_timing(net):
@@ -130,7 +133,7 @@ def test_escalation_timing(net):
     assert services.escalate_overdue(t0 + timedelta(minutes=5)) == 1
     emergency.refresh_from_db()
     assert emergency.escalated_at == t0 + timedelta(minutes=5)
-    assert Notification.objects.filter(user=net.leader, referral=emergency).count() == 1
+    assert Notice.objects.filter(recipient=net.leader, url=f"/referrals/{emergency.pk}/").count() == 1
     assert services.escalate_overdue(t0 + timedelta(minutes=6)) == 0  # once only
     assert services.escalate_overdue(t0 + timedelta(minutes=119)) == 0
     assert services.escalate_overdue(t0 + timedelta(minutes=120)) == 1

@@ -214,3 +214,15 @@ def pilot_facility_coverage(as_of: date):
     """试点社区托育服务机构全覆盖: pilot communities with at least one child-care facility."""
     return [Row(numerator=1 if r["facilities"] else 0, denominator=1, region_id=r["community_id"])
             for r in _childcare(as_of, True)]
+
+
+# ------------------------------------------------------------------------------------------ appointments
+
+
+@register_metric("appointments.booked_visit_share", models=["appointments.Booking"])
+def booked_visit_share(as_of: date):
+    """全预约就诊模式: of this year's visits to each clinic so far, the share booked ahead (online or by phone)."""
+    from yilian.appointments.selectors import booked_visit_share as shares
+
+    figures = shares(None, _year_start(as_of), as_of)
+    return [Row(numerator=f["booked"], denominator=f["visits"], institution_id=pk) for pk, f in figures.items()]

@@ -400,29 +400,3 @@ class FollowUpTask(models.Model):
         if action == CHANGE:
             return any_of([clinics])
         return any_of([clinics, under_regions(scope.region_paths, "clinic__region__path")])
-
-
-class Notification(models.Model):
-    """An in-app message to one user (escalations, new green-channel cases)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
-                             related_name="referral_notifications")
-    referral = models.ForeignKey(Referral, verbose_name=_("referral"), null=True, blank=True,
-                                 on_delete=models.CASCADE, related_name="notifications")
-    text = models.CharField(_("text"), max_length=255)
-    created_at = models.DateTimeField(_("created"))
-    read_at = models.DateTimeField(_("read"), null=True, blank=True)
-
-    objects = ScopedManager()
-
-    class Meta:
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self):
-        return self.text
-
-    @classmethod
-    def scope_q(cls, scope, action):
-        return Q(user_id=scope.user_id)

@@ -14,12 +14,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yilian.core import audit
 from yilian.core.scoping import CHANGE, scope_for
 from yilian.familydoctor.models import Resident
+from yilian.notices.services import notify
 
 from . import icd10
 from .models import (
@@ -29,7 +31,6 @@ from .models import (
     DutyShift,
     FollowUpTask,
     GreenChannelType,
-    Notification,
     Referral,
     ReferralEvent,
 )
@@ -177,8 +178,22 @@ def _notify_desk(referral, now):
     """A green-channel case alerts everyone on the hub's duty desk at once."""
     text = _("Green channel: %(kind)s from %(clinic)s") % {
         "kind": referral.green_channel.get_kind_display(), "clinic": referral.from_institution.name}
-    for shift in DutyShift.on_duty(referral.to_institution_id, DutyShift.Role.DESK, now):
-        Notification.objects.create(user_id=shift.user_id, referral=referral, text=text[:255], created_at=now)
+    desk = DutyShift.on_duty(referral.to_institution_id, DutyShift.Role.DESK, now).values_list("user_id", flat=True)
+    notify(list(desk), kind="referral.green-channel", text=text, url=_link(referral),
+           dedupe_key=f"referral.green-channel:{referral.pk}")
+
+
+def _link(referral) -> str:
+    return reverse("referral-detail", args=[referral.pk])
+
+
+def _notify_accepted(referral, by):
+    """The clinic that sent the patient learns the hospital's answer in its inbox (and e-mail)."""
+    when = timezone.localtime(referral.appointment_at).strftime("%Y-%m-%d %H:%M") if referral.appointment_at else ""
+    text = _("Referral %(number)s accepted by %(hospital)s. %(when)s %(bed)s") % {
+        "number": referral.pk, "hospital": referral.to_institution.name, "when": when, "bed": referral.bed}
+    notify([referral.created_by_id], kind="referral.accepted", text=text.strip(), url=_link(referral),
+           dedupe_key=f"referral.accepted:{referral.pk}")
 
 
 # ----------------------------------------------------------------------------- steps
@@ -225,6 +240,8 @@ def referral_advance(*, by, referral: Referral, action: str, now=None, appointme
             raise ValidationError({"status": _("Someone else changed this referral meanwhile; reload the page.")})
         _event(referral, EVENT_OF[target], by, now, note or decline_reason or bed)
         audit.record(by, audit.Action.UPDATE, referral, reason=action)
+        if action == "accept" and referral.created_by_id != by.pk:
+            _notify_accepted(referral, by)
     return referral
 
 
@@ -334,8 +351,8 @@ def escalate_overdue(now=None) -> int:
             waited = int((now - referral.created_at).total_seconds() // 60)
             text = _("Referral %(number)s from %(clinic)s has waited %(minutes)s minutes without an answer.") % {
                 "number": referral.pk, "clinic": referral.from_institution.name, "minutes": waited}
-            Notification.objects.bulk_create(
-                [Notification(user_id=u, referral=referral, text=text[:255], created_at=now) for u in sorted(users)])
+            notify(sorted(users), kind="referral.escalated", text=text, url=_link(referral),
+                   dedupe_key=f"referral.escalated:{referral.pk}")
             _event(referral, ReferralEvent.Kind.ESCALATED, None, now, text)
             count += 1
     return count

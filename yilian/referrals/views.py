@@ -26,7 +26,7 @@ from yilian.network.models import Institution
 
 from . import selectors, services
 from .forms import AcceptForm, DeclineForm, DownReferralForm, DutyShiftForm, ReferralForm
-from .models import DutyShift, FollowUpTask, Notification, Referral
+from .models import DutyShift, FollowUpTask, Referral
 
 LIST_RELATED = ("resident", "from_institution", "to_institution", "department", "green_channel")
 
@@ -242,11 +242,6 @@ def roster(request):
                                                      "page": paginate(request, shifts), "now": now})
 
 
-@login_required
 def notifications(request):
-    rows = Notification.objects.for_user(request.user).select_related("referral")
-    page = paginate(request, rows)
-    unread = [n.pk for n in page if n.read_at is None]
-    response = render(request, "referrals/notifications.html", {"page": page})
-    Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
-    return response
+    """Referral notices live in the platform's one inbox now; old links and bookmarks land there."""
+    return redirect("notice-inbox")

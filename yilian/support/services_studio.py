@@ -7,164 +7,42 @@ and the places are counted inside the same transaction.
 
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.appointments import services as appointments
+from yilian.appointments.models import SessionType
+from yilian.appointments.services import (  # noqa: F401  (the studio's public names)
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    Result,
+    booking_cancel,
+    booking_create,
+    booking_find,
+    booking_mark,
+    new_code,
+    normalize_code,
+    normalize_phone,
+    session_end,
+    session_start,
+    taken_places,
+)
 from yilian.core.scoping import CHANGE, scope_for
 from yilian.core.services import save_validated
 from yilian.network.models import Institution, Pairing
 
 from .models import Assignment, Booking, Doctor, ExpertSession
 
-# No 0/O, 1/I/L: a resident reads the code out over the phone or copies it from a screenshot.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 8  # 31**8 ≈ 8.5e11 codes: not guessable, and the phone is asked for as well
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
 HORIZON_DAYS = 56  # the studio shows who comes in the next eight weeks
 
 
-@dataclass
-class Result:
-    obj: object
-    created: bool
-
-
-def normalize_phone(raw) -> str:
-    """A mainland mobile number, with spaces, dashes and a +86 prefix tolerated."""
-    phone = re.sub(r"[\s\-()]", "", str(raw or ""))
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    if not MOBILE.match(phone):
-        raise ValidationError({"phone": _("Enter a mainland mobile number of 11 digits, e.g. 13812345678.")})
-    return phone
-
-
-def normalize_code(raw) -> str:
-    return re.sub(r"[\s\-]", "", str(raw or "")).upper()
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def session_end(session: ExpertSession):
-    return timezone.make_aware(datetime.combine(session.date, session.ends))
-
-
-def session_start(session: ExpertSession):
-    return timezone.make_aware(datetime.combine(session.date, session.starts))
-
-
-def taken_places(session: ExpertSession) -> int:
-    return session.bookings.filter(status__in=Booking.ACTIVE).count()
-
-
-def _check_bookable(session: ExpertSession):
-    if session.cancelled:
-        raise ValidationError({"session": _("This session was cancelled.")})
-    if session_end(session) <= timezone.now():
-        raise ValidationError({"session": _("This session is over; choose a coming one.")})
-
-
-# --------------------------------------------------------------------------------- residents
-
-
-def booking_create(*, by=None, session: ExpertSession, name: str, phone: str, reason: str = "",
-                   client_key: str | None = None) -> Result:
-    """Take a place in a session. The same form sent again (same key) returns the first booking."""
-    phone = normalize_phone(phone)
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("Enter your name.")})
-    with transaction.atomic():
-        session = ExpertSession.objects.select_for_update().get(pk=session.pk)
-        if client_key:
-            earlier = Booking.objects.filter(client_key=client_key).first()
-            if earlier is not None:
-                if earlier.session_id != session.pk or earlier.phone != phone:
-                    raise ValidationError({"client_key": _("This form was already used; reload the page.")})
-                return Result(earlier, created=False)
-        _check_bookable(session)
-        if session.bookings.filter(phone=phone, status__in=Booking.ACTIVE).exists():
-            raise ValidationError({"phone": _("This phone number already has a booking for this session.")})
-        if taken_places(session) >= session.capacity:
-            raise ValidationError({"session": _("This session is full; choose another one.")})
-        booking = Booking(session=session, code=_unused_code(), name=name, phone=phone,
-                          reason=(reason or "").strip(), client_key=client_key or None)
-        try:
-            save_validated(booking, by)
-        except IntegrityError as exc:  # the same phone in a concurrent request
-            raise ValidationError({"phone": _("This phone number already has a booking for this session.")}) from exc
-    return Result(booking, created=True)
-
-
-def _unused_code() -> str:
-    while True:
-        code = new_code()
-        if not Booking.objects.filter(code=code).exists():
-            return code
-
-
-def booking_find(*, code, phone) -> Booking:
-    """The booking a resident names by code and phone; the same message for a wrong code or phone."""
-    code = normalize_code(code)
-    try:
-        phone = normalize_phone(phone)
-    except ValidationError:
-        phone = ""
-    booking = Booking.objects.select_related("session__clinic", "session__doctor").filter(
-        code=code, phone=phone).first() if code and phone else None
-    if booking is None:
-        raise ValidationError({"code": _("No booking matches this code and phone number.")})
-    return booking
-
-
-def booking_cancel(*, by=None, code, phone) -> Booking:
-    with transaction.atomic():
-        booking = booking_find(code=code, phone=phone)
-        booking = Booking.objects.select_for_update().get(pk=booking.pk)
-        if booking.status == Booking.Status.CANCELLED:
-            raise ValidationError({"code": _("This booking is already cancelled.")})
-        if booking.status != Booking.Status.BOOKED or session_start(booking.session) <= timezone.now():
-            raise ValidationError({"code": _("This session has already begun; the booking can no longer be "
-                                              "cancelled online.")})
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = timezone.now()
-        return save_validated(booking, by)
-
-
 # ----------------------------------------------------------------------------- clinic side
-
-
-def may_mark(user, booking: Booking) -> bool:
-    """The clinic, the hospital, the region, and the expert of the session record who came."""
-    session = booking.session
-    return (ExpertSession.objects.for_user(user, CHANGE).filter(pk=session.pk).exists()
-            or (user.is_authenticated and session.doctor.user_id == user.pk))
-
-
-def booking_mark(*, by, booking: Booking, status: str) -> Booking:
-    if not Booking.objects.for_user(by).filter(pk=booking.pk).exists() or not may_mark(by, booking):
-        raise Http404
-    if status not in (Booking.Status.ARRIVED, Booking.Status.NO_SHOW):
-        raise ValidationError({"status": _("Mark the resident as arrived or as a no-show.")})
-    if booking.status == Booking.Status.CANCELLED:
-        raise ValidationError({"status": _("The resident cancelled this booking.")})
-    if booking.session.date > timezone.localdate():
-        raise ValidationError({"status": _("Arrivals are recorded from the day of the session.")})
-    booking.status = status
-    return save_validated(booking, by)
 
 
 def may_manage(user, clinic: Institution, doctor: Doctor) -> bool:
@@ -221,7 +99,7 @@ def session_create(*, by, clinic: Institution, doctor: Doctor, date, starts, end
 
 
 def session_cancel(*, by, session: ExpertSession) -> int:
-    """Cancel a session and its bookings; returns how many residents must be told."""
+    """Cancel a session and its bookings; the residents booked are told by SMS. Returns how many."""
     if not ExpertSession.objects.for_user(by, CHANGE).filter(pk=session.pk).exists():
         raise Http404
     if session.cancelled:
@@ -234,6 +112,10 @@ def session_cancel(*, by, session: ExpertSession) -> int:
             booking.status = Booking.Status.CANCELLED
             booking.cancelled_at = timezone.now()
             save_validated(booking, by)
+            booking.session = session
+            appointments.tell_resident(booking, "appointments.session-cancelled", _(
+                "%(clinic)s: the session of %(when)s, %(what)s, is cancelled; booking %(code)s with it. "
+                "Please book another time."))
     return len(bookings)
 
 
@@ -273,7 +155,8 @@ def demo_open_sessions(today=None, days: int = 14, capacity: int = 10) -> int:
                                          date__lte=today + timedelta(days=days), sessions__isnull=True)
                .select_related("agreement__pairing"))
     sessions = [ExpertSession(clinic_id=a.agreement.pairing.clinic_id, doctor_id=a.doctor_id, assignment=a,
-                              date=a.date, starts=time(9, 0), ends=time(11, 30), capacity=capacity)
+                              date=a.date, starts=time(9, 0), ends=time(11, 30), capacity=capacity,
+                              session_type=SessionType.VISITING_EXPERT)
                 for a in planned]
     ExpertSession.objects.bulk_create(sessions)
     return len(sessions)

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
+from yilian.appointments.demo import load_appointments_demo
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.indicators.demo import load_indicators_demo
 from yilian.network.demo_loader import load_guiyang
@@ -29,8 +30,9 @@ class Command(BaseCommand):
         family = load_familydoctor_demo()
         referrals = load_referrals_demo()
         telehealth = load_telehealth_demo()
-        indicators = load_indicators_demo()
         roster = load_roster_demo()
+        appointments = load_appointments_demo()
+        indicators = load_indicators_demo()  # last: its figures come from everything above
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
@@ -41,6 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Remote reading demo: {telehealth}")
         self.stdout.write(f"Policy indicators demo: {indicators}")
         self.stdout.write(f"Roster demo: {roster}")
+        self.stdout.write(f"Appointments demo: {appointments}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")

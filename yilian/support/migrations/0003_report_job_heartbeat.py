@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('support', '0001_initial'),
+        ('support', '0002_studio_moves_to_appointments'),
     ]
 
     operations = [

@@ -1,0 +1,8 @@
+"""Settings of the booking-burst benchmark's server: Yilian's, plus the naive peer's endpoint."""
+
+from yilian.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.bench_appointments_urls"
+DEBUG = False
+# runserver serves each request in a new thread: a persistent connection would outlive its thread
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
