@@ -193,3 +193,10 @@ def test_audit_pages_paginate(world, settings, resident_a):
         client.get(f"/residents/{resident_a.pk}/")
     page = client_for(world.supervisor_a).get("/residents/audit/", {"page": 2}).context["page"]
     assert page.paginator.num_pages == 3 and len(page) == 2
+
+
+def test_the_record_links_to_the_residents_referrals_and_remote_readings(client, world, resident_a):
+    client.force_login(world.staff_a)
+    page = client.get(f"/residents/{resident_a.pk}/").content.decode()
+    assert f"/referrals/resident/{resident_a.pk}/" in page and f"/telehealth/resident/{resident_a.pk}/" in page
+    assert client.get(f"/telehealth/resident/{resident_a.pk}/").status_code == 200
