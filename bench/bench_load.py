@@ -86,7 +86,8 @@ def main():
     fresh = not (args.reuse and (args.reuse / "data").exists())
     postgres = Postgres(directory=args.reuse) if args.reuse else Postgres()
     redis = Redis()
-    env = production_env(work, postgres.url, redis.url, YILIAN_WEB_WORKERS=str(args.web_workers))
+    env = production_env(work, postgres.url, redis.url, YILIAN_WEB_WORKERS=str(args.web_workers),
+                         YILIAN_CLIENT_IP_HEADER="HTTP_X_REAL_IP")  # as behind the city's reverse proxy
     server = None
     try:
         if fresh:

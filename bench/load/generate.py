@@ -46,13 +46,15 @@ def main():
     rf.build(args.referrals)
     step(f"{args.referrals} referrals")
     from yilian.accounts.demo_users import create_demo_users
+    from yilian.appointments.demo import load_appointments_demo
     from yilian.network.demo_loader import load_guiyang
     from yilian.support.demo import load_support_demo
 
     load_guiyang()
     create_demo_users()
     load_support_demo()
-    step("Guiyang network and support ledger")
+    load_appointments_demo()
+    step("Guiyang network, support ledger and 新天's appointment schedules")
     from django.db import connection
 
     if connection.vendor == "postgresql":

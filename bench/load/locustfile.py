@@ -4,7 +4,10 @@ JSON that sessions.py wrote). Weights follow who is on the system during a worki
 - clinic staff (most users): search residents, open a resident record, see today's visits,
   send a referral through the API;
 - hub referral desks: open the pending queue, accept a referral;
-- doctors at the clinic: open their day and the dispatch plan;
+- doctors out at a clinic: open their day (check-in page);
+- readers at the hub: open the reading worklist;
+- residents: open a clinic's public booking page and book a slot (each from an address of its own,
+  as behind the city's reverse proxy, so the per-address rate limit applies per resident);
 - supervisors: dashboards — coverage of the city by clinic, referral statistics, the
   responsibility table, the support ledger.
 
@@ -16,6 +19,7 @@ import itertools
 import json
 import os
 import random
+import re
 import uuid
 
 from locust import HttpUser, between, task
@@ -111,3 +115,64 @@ class Supervisor(HttpUser):
     @task(1)
     def api_regions(self):
         self._get("/api/v1/institutions?limit=50", "guiyang", "api: institutions list")
+
+
+class Doctor(HttpUser):
+    weight = 1
+    wait_time = between(2, 5)
+
+    def on_start(self):
+        self.client.headers["Cookie"] = _pick(WORLD["doctor"], next(_numbers))
+
+    @task
+    def my_day(self):
+        self.client.get("/support/today/", name="page: doctor's day (check-in)")
+
+
+class Reader(HttpUser):
+    weight = 1
+    wait_time = between(2, 5)
+
+    def on_start(self):
+        self.client.headers["Cookie"] = _pick(WORLD["reader"], next(_numbers))
+
+    @task
+    def worklist(self):
+        self.client.get("/telehealth/worklist/", name="page: reading worklist")
+
+
+_SESSION = re.compile(r"/sessions/(\d+)/book/")
+_CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Resident(HttpUser):
+    weight = 2
+    wait_time = between(3, 8)
+
+    def on_start(self):
+        n = next(_numbers)
+        self.address = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+        self.phone = f"139{n:08d}"[:11]
+        self.clinic = WORLD["booking_clinic"]
+
+    @task
+    def book(self):
+        headers = {"X-Real-IP": self.address}
+        page = self.client.get(f"/appointments/clinic/{self.clinic}/", headers=headers,
+                               name="page: public booking page")
+        sessions = _SESSION.findall(page.text)
+        if not sessions:
+            return
+        url = f"/appointments/clinic/{self.clinic}/sessions/{random.choice(sessions)}/book/"  # noqa: S311
+        form = self.client.get(url, headers=headers, name="page: public booking form")
+        token = _CSRF.search(form.text)
+        csrf = form.cookies.get("csrftoken") or ""
+        if not token or not csrf:
+            return
+        # The CSRF cookie is Secure in production; behind TLS the browser sends it, here we do.
+        with self.client.post(url, data={"name": "居民", "phone": self.phone, "reason": "复诊",
+                                         "csrfmiddlewaretoken": token.group(1), "client_key": uuid.uuid4().hex},
+                              headers={**headers, "Cookie": f"csrftoken={csrf}"}, name="api: book a slot",
+                              catch_response=True, allow_redirects=False) as response:
+            if response.status_code in (200, 302):
+                response.success()  # 200: the form says full / already booked, which is an answer, not an error

@@ -73,10 +73,15 @@ def main(out: Path, users: int):
         "referrals": [cookie(county_supervisor) for _ in range(users)],
         "guiyang": [cookie(guiyang_supervisor) for _ in range(users)],
     }
+    doctor = get_user_model().objects.get(username="sy1_doctor")
+    reader = get_user_model().objects.get(username="sy1_coordinator")
+    others = {"doctor": [cookie(doctor) for _ in range(users)], "reader": [cookie(reader) for _ in range(users)]}
+    booking_clinic = Institution.objects.get(name="新天社区卫生服务中心").pk
     districts = list(Region.objects.filter(parent=city).values_list("pk", flat=True))
     rng.shuffle(districts)
     out.write_text(json.dumps({"fd_clinics": fd_clinics, "ref_clinics": ref_clinics, "ref_hubs": ref_hubs,
-                               "supervisors": supervisors, "districts": districts}, ensure_ascii=False))
+                               "supervisors": supervisors, "districts": districts, **others,
+                               "booking_clinic": booking_clinic}, ensure_ascii=False))
     print(f"wrote {out}: {len(fd_clinics)} clinics, {len(ref_clinics)} referral clinics, {len(ref_hubs)} hubs")
 
 
