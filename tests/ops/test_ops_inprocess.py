@@ -134,3 +134,11 @@ def test_the_worker_escalates_unanswered_green_channel_referrals_every_minute(db
     every_minute.call_local()
     referral.refresh_from_db()
     assert referral.escalated_at is not None
+
+
+def test_every_scheduled_check_names_a_real_function():
+    from django.utils.module_loading import import_string
+
+    from yilian.ops.tasks import EVERY_MINUTE
+
+    assert all(callable(import_string(path)) for path in EVERY_MINUTE)

@@ -2,8 +2,9 @@
 
 Every minute: the checks that must not wait for a cron entry an operator may forget (referrals
 nobody accepted in time and studies about to miss their turnaround go to the duty leader).
-Every night: the family doctors' visit plans. Each is idempotent, so two workers (or two
-machines) running the same one do no harm; a lock keeps them from running it at the same moment.
+Every night: the family doctors' visit plans; every afternoon: tomorrow's booking reminders.
+Each is idempotent, so two workers (or two machines) running the same one do no harm; a lock keeps
+them from running it at the same moment.
 """
 
 import logging
@@ -19,7 +20,11 @@ from .metrics import TASK_ERRORS
 
 logger = logging.getLogger(__name__)
 
-EVERY_MINUTE = ["yilian.referrals.services.escalate_overdue", "yilian.telehealth.services.escalate_studies"]
+EVERY_MINUTE = [
+    "yilian.referrals.services.escalate_overdue",
+    "yilian.telehealth.services.escalate_studies",
+    "yilian.notices.services.deliver_due",  # e-mail and SMS a stopped worker left behind, and retries
+]
 
 
 @db_periodic_task(crontab(minute="*"))
@@ -52,6 +57,15 @@ def plan_family_doctor_visits_nightly():
             logger.exception("visit plan of clinic %s failed", clinic.pk)
             TASK_ERRORS.labels("plan_family_doctor_visits_nightly").inc()
     return planned
+
+
+@db_periodic_task(crontab(hour="17", minute="0"))
+@HUEY.lock_task("yilian-booking-reminders")
+def remind_tomorrows_bookings():
+    """The day-before reminder of every booking (idempotent: each booking is reminded once)."""
+    from yilian.appointments.services import send_reminders
+
+    return send_reminders()
 
 
 @signal(SIGNAL_ERROR)
