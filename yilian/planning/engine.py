@@ -136,8 +136,9 @@ class Network:
             raise PlanningError("bad_edges", "an edge refers to a node that does not exist")
         projection = LocalProjection(float(np.median(lon)), float(np.median(lat)))
         xy = projection.to_xy(lon, lat)
-        if length_m is None:
-            length_m = np.hypot(*(xy[u] - xy[v]).T)
+        straight = np.hypot(*(xy[u] - xy[v]).T)
+        length_m = straight if length_m is None else np.asarray(length_m, dtype=np.float64)
+        length_m = np.where(np.isfinite(length_m), length_m, straight)
         length_m = np.maximum(np.asarray(length_m, dtype=np.float64), 0.01)  # csgraph drops zero weights
         keep = u != v
         u, v, length_m = u[keep], v[keep], length_m[keep]
@@ -164,21 +165,21 @@ class Network:
 
     @cached_property
     def islands(self) -> list[dict]:
-        """Every part of the network but the largest: its size and a point in it (to report)."""
+        """The parts of the network cut off from the largest one, biggest first (at most 20 listed;
+        ``island_count`` has them all): size and one node's position, to point the planner at them."""
         count, labels = self.components
         if count == 1:
             return []
         sizes = np.bincount(labels)
-        main = int(sizes.argmax())
-        found = []
-        for label in np.argsort(-sizes):
-            if label == main:
-                continue
-            first = int(np.flatnonzero(labels == label)[0]) if sizes[label] < 1000 or len(found) < 20 else None
-            if first is None:
-                break
-            found.append({"nodes": int(sizes[label]), "lon": float(self.lon[first]), "lat": float(self.lat[first])})
-        return found
+        order = np.argsort(-sizes)[1:21]
+        first = np.full(count, -1)
+        first[labels[::-1]] = np.arange(labels.size)[::-1]  # first node of each label
+        return [{"nodes": int(sizes[k]), "lon": float(self.lon[first[k]]), "lat": float(self.lat[first[k]])}
+                for k in order]
+
+    @property
+    def island_count(self) -> int:
+        return self.components[0] - 1
 
     def snap(self, lon, lat, what: str = "points") -> tuple[np.ndarray, np.ndarray]:
         """Nearest node of each point and the straight walk to it in metres (k-d tree, both cores)."""
@@ -284,6 +285,7 @@ class Coverage:
     facility_count: int
     facility_far: np.ndarray        # facilities farther than max_access_m from any road
     islands: list
+    island_count: int = 0
 
     @cached_property
     def covered(self) -> np.ndarray:
@@ -338,7 +340,7 @@ class Coverage:
     def summary(self) -> dict:
         return {"people": self.population.total, "covered_people": self.covered_people,
                 "covered_share": self.covered_share, "far_points": int(self.far.sum()),
-                "far_people": self.far_people, "islands": self.islands,
+                "far_people": self.far_people, "islands": self.islands, "island_count": self.island_count,
                 "facilities_far": np.flatnonzero(self.facility_far).tolist()}
 
 
@@ -362,7 +364,7 @@ def coverage(net: Network, pop: Population, fac_lon, fac_lat, params: Parameters
     facility[far] = -1
     return Coverage(population=pop, params=params, point_node=point_node, access_m=access_m, far=far,
                     minutes=metres / params.metres_per_minute, facility=facility, facility_count=fac_nodes.size,
-                    facility_far=facility_far, islands=net.islands)
+                    facility_far=facility_far, islands=net.islands, island_count=net.island_count)
 
 
 def regions_without_centre(pop: Population, level: str, fac_regions) -> list:
@@ -401,6 +403,13 @@ class WhatIf:
             for (lo, la), (reached, metres) in zip(zip(lon[batch], lat[batch], strict=True),
                                                    self._reach_many(nodes[batch], access_m[batch]), strict=True):
                 self._store(float(lo), float(la), reached, metres)
+
+    def copy(self) -> WhatIf:
+        """An independent state sharing the (read-only) network, people and reach arrays."""
+        twin = object.__new__(WhatIf)
+        twin.__dict__.update(self.__dict__)
+        twin.reach, twin.positions, twin.best = dict(self.reach), dict(self.positions), self.best.copy()
+        return twin
 
     def _reach_many(self, nodes, access_m):
         n = self.net.node_count

@@ -45,6 +45,8 @@ def city(nodes: int = 1_000_000, people: int = 1_000_000, facilities: int = 300,
     u = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
     v = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
     keep = rng.random(u.size) >= drop_share
+    degree = np.bincount(u[keep], minlength=n) + np.bincount(v[keep], minlength=n)
+    keep |= (degree[u] == 0) | (degree[v] == 0)  # no crossing loses all its streets
     u, v = u[keep], v[keep]
     if islands:  # cut a few square blocks loose from the rest (a river, a walled compound)
         u, v = _cut_islands(u, v, row, col, side, islands, rng)

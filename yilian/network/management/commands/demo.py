@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from yilian.accounts.demo_users import DEMO_PASSWORD, create_demo_users
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.network.demo_loader import load_guiyang
+from yilian.planning.demo import load_planning_demo
 from yilian.support.demo import load_support_demo
 from yilian.support.services_studio import demo_open_sessions
 
@@ -23,12 +24,14 @@ class Command(BaseCommand):
         support = load_support_demo()
         demo_open_sessions()
         family = load_familydoctor_demo()
+        planning = load_planning_demo()
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
             "{pilots} pilot communities, {pairings} pairings".format(**counts)
         ))
         self.stdout.write(f"Counterpart support demo: {support}")
         self.stdout.write(f"Family-doctor demo: {family}")
+        self.stdout.write(f"15-minute health circle demo: {planning}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
