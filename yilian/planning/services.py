@@ -379,7 +379,7 @@ def _prepared_npz(edges, pop, fac_lon, fac_lat, params) -> bytes:
 
 
 @lru_cache(maxsize=2)
-def _baseline(scenario_pk: int, prepared_name: str) -> engine.WhatIf:
+def _baseline(scenario_pk: int, prepared_name: str, finished_at=None) -> engine.WhatIf:
     from django.core.files.storage import default_storage
 
     with default_storage.open(prepared_name, "rb") as handle:
@@ -400,7 +400,7 @@ def what_if(scenario: Scenario, changes: list[dict]) -> dict:
     baseline every time, so the answer depends only on the list of changes."""
     if scenario.status != Scenario.Status.DONE or not scenario.prepared:
         raise PlanningError("not_ready", "the scenario has no results yet")
-    state = _baseline(scenario.pk, scenario.prepared.name).copy()
+    state = _baseline(scenario.pk, scenario.prepared.name, scenario.finished_at).copy()
     for change in changes[:50]:
         action = change.get("action")
         try:

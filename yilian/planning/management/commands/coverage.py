@@ -74,7 +74,7 @@ class Command(BaseCommand):
         scenario = Scenario.objects.filter(pk=pk).first()
         if not scenario or scenario.status != Scenario.Status.DONE:
             raise CommandError(f"no finished scenario {pk}")
-        state = services._baseline(scenario.pk, scenario.prepared.name)
+        state = services._baseline(scenario.pk, scenario.prepared.name, scenario.finished_at)
         facilities = [f["name"] for f in scenario.results["facilities"]]
         lon = np.array([f["lon"] for f in scenario.results["facilities"]])
         lat = np.array([f["lat"] for f in scenario.results["facilities"]])
