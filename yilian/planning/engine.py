@@ -235,11 +235,18 @@ class Population:
     def labels(self, level: str) -> np.ndarray | None:
         return getattr(self, level)
 
-    def h3_cells(self, resolution: int, mask: np.ndarray | None = None) -> list[str]:
-        import h3
+    def h3_index(self, resolution: int) -> np.ndarray:
+        """The H3 cell (as uint64) of every point, computed once per resolution and kept: indexing the
+        people is part of preparing them, like snapping the network is part of preparing it."""
+        cache = self.__dict__.setdefault("_h3", {})
+        if resolution not in cache:
+            from h3.api import basic_int
 
-        lat, lon = (self.lat, self.lon) if mask is None else (self.lat[mask], self.lon[mask])
-        return [h3.latlng_to_cell(a, b, resolution) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+            cache[resolution] = np.fromiter(
+                (basic_int.latlng_to_cell(a, b, resolution) for a, b in zip(self.lat.tolist(), self.lon.tolist(),
+                                                                            strict=True)),
+                dtype=np.uint64, count=self.lon.size)
+        return cache[resolution]
 
 
 # ---------------------------------------------------------------------------- facilities and Dijkstra
@@ -329,13 +336,14 @@ class Coverage:
 
     def uncovered_cells(self, resolution: int = 9) -> dict[str, float]:
         """Uncovered people per H3 cell (point-level, so the cells follow where people live)."""
+        import h3
+
         mask = ~self.covered & (self.population.people > 0)
-        cells = self.population.h3_cells(resolution, mask)
-        if not cells:
+        if not mask.any():
             return {}
-        keys, inverse = np.unique(np.asarray(cells), return_inverse=True)
+        keys, inverse = np.unique(self.population.h3_index(resolution)[mask], return_inverse=True)
         sums = np.bincount(inverse, weights=self.population.people[mask])
-        return {str(k): float(s) for k, s in zip(keys, sums, strict=True)}
+        return {h3.int_to_str(int(k)): float(s) for k, s in zip(keys, sums, strict=True)}
 
     def summary(self) -> dict:
         return {"people": self.population.total, "covered_people": self.covered_people,
