@@ -8,6 +8,7 @@ import json
 
 import xlsxwriter
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -23,8 +24,9 @@ def scenario_xlsx(scenario) -> bytes:
     bold = book.add_format({"bold": True})
     pct = book.add_format({"num_format": "0.0%"})
     whole = book.add_format({"num_format": "#,##0"})
-    for level, title in (("community", _("Community")), ("subdistrict", _("Subdistrict")),
-                         ("district", _("District"))):
+    for level, title in (("community", pgettext("planning", "community")),
+                         ("subdistrict", pgettext("planning", "subdistrict")),
+                         ("district", pgettext("planning", "district"))):
         sheet = book.add_worksheet(title[:31])
         sheet.write_row(0, 0, [title, _("People"), _("Within %(min)s minutes") % {
             "min": f"{scenario.threshold_min:g}"}, _("Share covered")], bold)

@@ -200,10 +200,7 @@ def generated_inputs(scenario: Scenario, facilities):
                        .order_by("path"))
     names = _ancestor_names([c.pk for c in communities])
     if communities:
-        labels = np.unique(city.community)
-        lookup = {int(b): communities[i % len(communities)] for i, b in enumerate(labels)}
-        community = np.array([lookup[int(b)].name for b in city.community])
-        subdistrict = np.array([names[lookup[int(b)].pk].get(Region.Level.SUBDISTRICT, "") for b in city.community])
+        community, subdistrict = _label_by_anchor(city, communities, names, facilities, (lon0, lat0))
     else:
         community = np.array([f"#{b}" for b in city.community])
         subdistrict = np.array([f"#{b}" for b in city.subdistrict])
@@ -211,6 +208,30 @@ def generated_inputs(scenario: Scenario, facilities):
     pop = engine.Population(city.pop_lon, city.pop_lat, city.pop_people, community=community,
                             subdistrict=subdistrict, district=np.full(community.size, scenario.region.name))
     return edges, pop
+
+
+def _label_by_anchor(city, communities, names, facilities, centre):
+    """Give every generated home the nearest community 'anchor', so communities are contiguous areas:
+    a community whose subdistrict has a facility is anchored near it, the others on a ring outside."""
+    sub_of = {c.pk: names[c.pk].get(Region.Level.SUBDISTRICT, "") for c in communities}
+    fac_names = _ancestor_names({f.region_id for f in facilities})
+    sites = {}
+    for f in facilities:
+        sites.setdefault(fac_names.get(f.region_id, {}).get(Region.Level.SUBDISTRICT, ""),
+                         (float(f.longitude), float(f.latitude)))
+    anchors = []
+    for i, c in enumerate(communities):
+        angle = 2 * np.pi * i / len(communities)
+        if sub_of[c.pk] in sites:
+            lon, lat = sites[sub_of[c.pk]]
+            anchors.append((lon + 0.006 * np.cos(angle), lat + 0.006 * np.sin(angle)))
+        else:
+            anchors.append((centre[0] + 0.03 * np.cos(angle), centre[1] + 0.03 * np.sin(angle)))
+    anchors = np.array(anchors)
+    nearest = np.argmin((city.pop_lon[:, None] - anchors[None, :, 0]) ** 2
+                        + (city.pop_lat[:, None] - anchors[None, :, 1]) ** 2, axis=1)
+    return (np.array([communities[i].name for i in nearest]),
+            np.array([sub_of[communities[i].pk] for i in nearest]))
 
 
 def uploaded_inputs(scenario: Scenario):

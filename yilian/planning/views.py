@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,7 +58,8 @@ def scenario_detail(request, pk: int):
     results = scenario.results or {}
     context = {"scenario": scenario, "results": results}
     if results:
-        titles = (("district", _("District")), ("subdistrict", _("Subdistrict")), ("community", _("Community")))
+        titles = (("district", pgettext("planning", "district")), ("subdistrict", pgettext("planning", "subdistrict")),
+                  ("community", pgettext("planning", "community")))
         context["levels"] = [(key, title, [row | {"pct": None if row["share"] is None else 100 * row["share"]}
                                            for row in results["levels"][key]]) for key, title in titles]
         context["covered_pct"] = 100 * results["summary"]["covered_share"]
@@ -75,7 +76,7 @@ def scenario_map(request, pk: int):
     return render(request, "planning/map.html", {
         "scenario": scenario, "tile_url": getattr(settings, "YILIAN_MAP_TILE_URL", ""),
         "map_data_url": reverse("planning-map-data", args=[pk]), "whatif_url": reverse("planning-whatif", args=[pk]),
-        "labels": {"baseline": _("As computed: %(share)s"), "changes": _("%(n)s changes on the map"),
+        "labels": {"baseline": _("As computed: %(share)s"), "changes": _("Changes on the map: %(n)s"),
                    "error": _("The what-if could not be computed."), "uncovered": _("%(n)s people not covered"),
                    "site": _("Proposed site %(n)s"), "newFacility": _("New facility")}})
 

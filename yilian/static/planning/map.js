@@ -74,7 +74,9 @@
     });
     (data.proposed || []).forEach(function (p, i) {
       L.marker([p.lat, p.lon], { icon: L.divIcon({ className: "site-icon", iconSize: [14, 14] }), keyboard: false })
-        .bindTooltip(labels.site.replace("%(n)s", i + 1)).addTo(map);
+        .bindTooltip(labels.site.replace("%(n)s", i + 1))
+        .on("click", function () { if (addMode) { addAt(p.lat, p.lon); } })  // open a facility on the proposal
+        .addTo(map);
       bounds.push([p.lat, p.lon]);
     });
     (data.facilities || []).forEach(function (f, i) {
@@ -90,12 +92,12 @@
     el.dataset.ready = "1";
   }
 
-  map.on("click", function (e) {
-    if (!addMode) { return; }
-    changes.push({ action: "add", lon: e.latlng.lng, lat: e.latlng.lat });
-    addFacility(e.latlng.lat, e.latlng.lng, nextId++, labels.newFacility, true);
+  function addAt(lat, lon) {
+    changes.push({ action: "add", lon: lon, lat: lat });
+    addFacility(lat, lon, nextId++, labels.newFacility, true);
     send();
-  });
+  }
+  map.on("click", function (e) { if (addMode) { addAt(e.latlng.lat, e.latlng.lng); } });
   addButton.addEventListener("click", function () {
     addMode = !addMode;
     addButton.setAttribute("aria-pressed", addMode ? "true" : "false");
