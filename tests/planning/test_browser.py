@@ -5,7 +5,7 @@ import pytest
 
 from tests.browser import login, shot
 from tests.factories import PASSWORD
-from tests.planning.factories import make_area, upload_files
+from tests.planning.factories import make_area
 from yilian.planning import services
 from yilian.planning.models import Scenario
 
