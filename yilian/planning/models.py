@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yilian.core.scoping import ScopedManager, under_regions
 from yilian.network.models import Region
@@ -16,7 +17,7 @@ class Scenario(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
+        RUNNING = "running", pgettext_lazy("planning", "Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
