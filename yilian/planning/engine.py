@@ -235,6 +235,32 @@ class Population:
     def labels(self, level: str) -> np.ndarray | None:
         return getattr(self, level)
 
+    def level_index(self, level: str):
+        """(distinct labels, label number of every point) of a level, computed once and kept."""
+        cache = self.__dict__.setdefault("_levels", {})
+        if level not in cache:
+            labels = self.labels(level)
+            cache[level] = None if labels is None else np.unique(labels, return_inverse=True)
+        return cache[level]
+
+    def sum_by(self, level: str, mask: np.ndarray) -> dict:
+        """{label: (people, people where mask)} for a level."""
+        index = self.level_index(level)
+        if index is None:
+            return {}
+        keys, inverse = index
+        people = np.bincount(inverse, weights=self.people, minlength=keys.size)
+        covered = np.bincount(inverse, weights=self.people * mask, minlength=keys.size)
+        return {_plain(k): (float(p), float(c)) for k, p, c in zip(keys, people, covered, strict=True)}
+
+    def spatial_order(self) -> np.ndarray:
+        """The points sorted by ~500 m squares, kept: a k-d tree answers neighbouring queries from the
+        cache, which makes snapping a million people 2–3× faster than in file order."""
+        cache = self.__dict__
+        if "_order" not in cache:
+            cache["_order"] = np.lexsort((np.floor(self.lon / 0.005), np.floor(self.lat / 0.005)))
+        return cache["_order"]
+
     def h3_index(self, resolution: int) -> np.ndarray:
         """The H3 cell (as uint64) of every point, computed once per resolution and kept: indexing the
         people is part of preparing them, like snapping the network is part of preparing it."""
@@ -312,13 +338,7 @@ class Coverage:
 
     def shares(self, level: str) -> dict:
         """{label: (people, covered people)} for 'community', 'subdistrict' or 'district'."""
-        labels = self.population.labels(level)
-        if labels is None:
-            return {}
-        keys, inverse = np.unique(labels, return_inverse=True)
-        people = np.bincount(inverse, weights=self.population.people, minlength=keys.size)
-        covered = np.bincount(inverse, weights=self.population.people * self.covered, minlength=keys.size)
-        return {_plain(k): (float(p), float(c)) for k, p, c in zip(keys, people, covered, strict=True)}
+        return self.population.sum_by(level, self.covered)
 
     def catchments(self) -> np.ndarray:
         """People whose nearest facility (any walking time) is each facility."""
@@ -356,6 +376,15 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
+def snap_population(net: Network, pop: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node and access walk of every person, queried in spatial order, returned in file order."""
+    order = pop.spatial_order()
+    nodes, access = net.snap(pop.lon[order], pop.lat[order], "population")
+    point_node, access_m = np.empty_like(nodes), np.empty_like(access)
+    point_node[order], access_m[order] = nodes, access
+    return point_node, access_m
+
+
 def coverage(net: Network, pop: Population, fac_lon, fac_lat, params: Parameters = Parameters()) -> Coverage:
     """Walking time from every population point to its nearest facility (see the module docstring)."""
     params.validate()
@@ -364,7 +393,7 @@ def coverage(net: Network, pop: Population, fac_lon, fac_lat, params: Parameters
     dist, source = nearest_facility(net, fac_nodes[~facility_far], fac_access[~facility_far])
     if facility_far.any():  # indices of the usable facilities back to the caller's numbering
         source = np.where(source >= 0, np.flatnonzero(~facility_far)[np.maximum(source, 0)], -1)
-    point_node, access_m = net.snap(pop.lon, pop.lat, "population")
+    point_node, access_m = snap_population(net, pop)
     far = access_m > params.max_access_m
     metres = dist[point_node] + access_m
     metres[far] = np.inf
@@ -398,7 +427,7 @@ class WhatIf:
     def __init__(self, net: Network, pop: Population, fac_lon, fac_lat, params: Parameters = Parameters()):
         self.net, self.pop, self.params = net, pop, params.validate()
         self.limit = params.threshold_m
-        self.point_node, access = net.snap(pop.lon, pop.lat, "population")
+        self.point_node, access = snap_population(net, pop)
         self.point_budget = np.where(access > params.max_access_m, -np.inf, self.limit - access)
         self.reach: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.positions: dict[int, tuple[float, float]] = {}
@@ -420,16 +449,20 @@ class WhatIf:
         return twin
 
     def _reach_many(self, nodes, access_m):
-        n = self.net.node_count
-        usable = access_m <= self.params.max_access_m
+        """Nodes within the threshold of each facility, and the metres to them (its access walk
+        included). A single source needs no virtual node: Dijkstra from its snapped node with the
+        limit shortened by the access walk, so the graph is not copied (that copy would cost more
+        than the search itself on a city-sized network)."""
         out = [(np.zeros(0, dtype=np.int64), np.zeros(0))] * nodes.size
-        if not usable.any():
+        usable = np.flatnonzero(access_m <= self.params.max_access_m)
+        if not usable.size:
             return out
-        graph = with_sources(self.net.graph, nodes[usable], access_m[usable])
-        dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(n, n + int(usable.sum())), limit=self.limit)
-        for row, index in enumerate(np.flatnonzero(usable)):
-            reached = np.flatnonzero(np.isfinite(dist[row, :n]))
-            out[index] = (reached, dist[row, reached])
+        budget = self.limit - access_m[usable]
+        dist = csgraph.dijkstra(self.net.graph, directed=True, indices=nodes[usable], limit=float(budget.max()))
+        dist = np.atleast_2d(dist)
+        for row, index in enumerate(usable):
+            reached = np.flatnonzero(dist[row] <= budget[row])
+            out[index] = (reached, dist[row, reached] + access_m[index])
         return out
 
     def _store(self, lon, lat, reached, metres) -> int:
@@ -469,10 +502,4 @@ class WhatIf:
         return float(self.pop.people[self.covered].sum() / self.pop.total)
 
     def shares(self, level: str) -> dict:
-        labels = self.pop.labels(level)
-        if labels is None:
-            return {}
-        keys, inverse = np.unique(labels, return_inverse=True)
-        people = np.bincount(inverse, weights=self.pop.people, minlength=keys.size)
-        covered = np.bincount(inverse, weights=self.pop.people * self.covered, minlength=keys.size)
-        return {_plain(k): (float(p), float(c)) for k, p, c in zip(keys, people, covered, strict=True)}
+        return self.pop.sum_by(level, self.covered)
