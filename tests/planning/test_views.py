@@ -135,3 +135,21 @@ def test_compare_side_by_side(area, done, client):
 def test_list_page(area, done, client):
     html = client_for(client, area.supervisor).get(reverse("planning-list")).content.decode()
     assert done.name in html and "planning-new" in html
+
+
+def test_api_lists_details_and_answers_what_if(area, done, client):
+    client.force_login(area.supervisor)
+    listing = client.get("/api/v1/planning/scenarios").json()
+    assert [s["id"] for s in listing] == [done.pk] and listing[0]["region"] == "南明区"
+    detail = client.get(f"/api/v1/planning/scenarios/{done.pk}").json()
+    assert detail["summary"]["covered_share"] == pytest.approx(done.covered_share) and len(detail["proposed"]) == 2
+    answer = client.post(f"/api/v1/planning/scenarios/{done.pk}/whatif",
+                         json.dumps({"changes": [{"action": "remove", "facility": 0}]}),
+                         content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["covered_share"] < done.covered_share
+    bad = client.post(f"/api/v1/planning/scenarios/{done.pk}/whatif",
+                      json.dumps({"changes": [{"action": "fly"}]}), content_type="application/json")
+    assert bad.status_code == 400
+    client.force_login(area.outsider)
+    assert client.get(f"/api/v1/planning/scenarios/{done.pk}").status_code == 404
+    assert client.get("/api/v1/planning/scenarios").json() == []

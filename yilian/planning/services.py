@@ -70,6 +70,8 @@ def error_message(exc: PlanningError) -> str:
         "target_unreachable": _("Even every candidate site together does not reach the target share."),
         "bad_parameters": _("Walking speed 0.5–30 km/h, threshold 1–120 minutes, walk to a road up to 10 km."),
         "solver_failed": _("The optimiser found no solution; try fewer sites or more time."),
+        "bad_change": _("The change on the map could not be applied (unknown facility or position)."),
+        "not_ready": _("The scenario has no results yet."),
     }
     return messages.get(exc.code, _("The input could not be used: %(reason)s") % {"reason": str(exc)})
 
