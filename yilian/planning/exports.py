@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import xlsxwriter
 from django.utils.translation import gettext as _
@@ -13,8 +14,9 @@ from django.utils.translation import pgettext
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _share(row):
-    return row["covered"] / row["people"] if row["people"] else None
+def _sheet_name(title: str) -> str:
+    """Excel forbids the characters [ ] : * ? / and backslash in sheet names (街道/乡镇); 31 at most."""
+    return re.sub(r"[\[\]:*?/\\]", "·", str(title))[:31]
 
 
 def scenario_xlsx(scenario) -> bytes:
@@ -27,7 +29,7 @@ def scenario_xlsx(scenario) -> bytes:
     for level, title in (("community", pgettext("planning", "community")),
                          ("subdistrict", pgettext("planning", "subdistrict")),
                          ("district", pgettext("planning", "district"))):
-        sheet = book.add_worksheet(title[:31])
+        sheet = book.add_worksheet(_sheet_name(title))
         sheet.write_row(0, 0, [title, _("People"), _("Within %(min)s minutes") % {
             "min": f"{scenario.threshold_min:g}"}, _("Share covered")], bold)
         for i, row in enumerate(r["levels"][level], start=1):
@@ -38,7 +40,7 @@ def scenario_xlsx(scenario) -> bytes:
                 sheet.write_number(i, 3, row["share"], pct)
         sheet.set_column(0, 0, 28)
         sheet.set_column(1, 3, 16)
-    sheet = book.add_worksheet(_("Facilities")[:31])
+    sheet = book.add_worksheet(_sheet_name(_("Facilities")))
     sheet.write_row(0, 0, [_("Facility"), _("Kind"), _("Subdistrict"), _("Catchment (people)"),
                            _("30 000–100 000 rule")], bold)
     verdicts = {"below": _("below"), "within": _("within"), "above": _("above")}
@@ -47,7 +49,7 @@ def scenario_xlsx(scenario) -> bytes:
         sheet.write_number(i, 3, f["catchment"], whole)
         sheet.write(i, 4, verdicts[f["verdict"]])
     sheet.set_column(0, 2, 26)
-    sheet = book.add_worksheet(_("Proposed sites")[:31])
+    sheet = book.add_worksheet(_sheet_name(_("Proposed sites")))
     sheet.write_row(0, 0, [_("Longitude"), _("Latitude"), _("Name")], bold)
     for i, p in enumerate(r.get("proposed") or [], start=1):
         sheet.write_row(i, 0, [p["lon"], p["lat"], p.get("name", "")])
