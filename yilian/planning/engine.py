@@ -440,12 +440,20 @@ class WhatIf:
             for (lo, la), (reached, metres) in zip(zip(lon[batch], lat[batch], strict=True),
                                                    self._reach_many(nodes[batch], access_m[batch]), strict=True):
                 self._store(float(lo), float(la), reached, metres)
+        # people by node, so that a change re-checks only the people at the nodes it touched
+        self._by_node = np.argsort(self.point_node, kind="stable")
+        self._node_start = np.searchsorted(self.point_node[self._by_node], np.arange(net.node_count + 1))
+        self._covered = self.best[self.point_node] <= self.point_budget
+        self._covered_people = float(pop.people[self._covered].sum())
+        self._level_sums: dict[str, tuple] = {}
 
     def copy(self) -> WhatIf:
         """An independent state sharing the (read-only) network, people and reach arrays."""
         twin = object.__new__(WhatIf)
         twin.__dict__.update(self.__dict__)
         twin.reach, twin.positions, twin.best = dict(self.reach), dict(self.positions), self.best.copy()
+        twin._covered = self._covered.copy()
+        twin._level_sums = {level: (k, i, p, c.copy()) for level, (k, i, p, c) in self._level_sums.items()}
         return twin
 
     def _reach_many(self, nodes, access_m):
@@ -469,8 +477,30 @@ class WhatIf:
         ident = self._next_id
         self._next_id += 1
         self.reach[ident], self.positions[ident] = (reached, metres), (lon, lat)
-        np.minimum.at(self.best, reached, metres) if reached.size else None
+        if reached.size:
+            np.minimum.at(self.best, reached, metres)
+            self._refresh(reached)
         return ident
+
+    def _refresh(self, nodes: np.ndarray):
+        """Re-check coverage of the people living at ``nodes`` and update the running sums."""
+        if not hasattr(self, "_covered"):
+            return  # still building: everything is computed once at the end of __init__
+        lengths = self._node_start[nodes + 1] - self._node_start[nodes]
+        if not lengths.sum():
+            return
+        offsets = np.repeat(self._node_start[nodes] - (np.cumsum(lengths) - lengths), lengths)
+        points = self._by_node[np.arange(lengths.sum()) + offsets]
+        now = self.best[self.point_node[points]] <= self.point_budget[points]
+        changed = points[now != self._covered[points]]
+        if not changed.size:
+            return
+        self._covered[changed] = ~self._covered[changed]
+        delta = np.where(self._covered[changed], self.pop.people[changed], -self.pop.people[changed])
+        self._covered_people += float(delta.sum())
+        for level, (_keys, inverse, _people, covered) in self._level_sums.items():
+            np.add.at(covered, inverse[changed], delta)
+            self._level_sums[level] = (_keys, inverse, _people, covered)
 
     def add(self, lon: float, lat: float) -> int:
         node, access = self.net.snap(np.array([lon]), np.array([lat]), "facility")
@@ -489,6 +519,7 @@ class WhatIf:
             hit = touched[other_nodes]
             if hit.any():
                 np.minimum.at(self.best, other_nodes[hit], other_metres[hit])
+        self._refresh(reached)
 
     def move(self, ident: int, lon: float, lat: float) -> int:
         self.remove(ident)
@@ -496,10 +527,19 @@ class WhatIf:
 
     @property
     def covered(self) -> np.ndarray:
-        return self.best[self.point_node] <= self.point_budget
+        return self._covered
 
     def covered_share(self) -> float:
-        return float(self.pop.people[self.covered].sum() / self.pop.total)
+        return self._covered_people / self.pop.total
 
     def shares(self, level: str) -> dict:
-        return self.pop.sum_by(level, self.covered)
+        if level not in self._level_sums:
+            index = self.pop.level_index(level)
+            if index is None:
+                return {}
+            keys, inverse = index
+            people = np.bincount(inverse, weights=self.pop.people, minlength=keys.size)
+            covered = np.bincount(inverse, weights=self.pop.people * self._covered, minlength=keys.size)
+            self._level_sums[level] = (keys, inverse, people, covered)
+        keys, _inverse, people, covered = self._level_sums[level]
+        return {_plain(k): (float(p), float(c)) for k, p, c in zip(keys, people, covered, strict=True)}
