@@ -185,3 +185,28 @@ def test_datum_round_trips_and_outside_china():
     assert coords.wgs84_to_gcj02(2.35, 48.85) == (2.35, 48.85)  # Paris: no offset outside China
     with pytest.raises(ValueError):
         coords.to_wgs84(lon, lat, "utm")
+
+
+def test_a_random_sequence_of_what_ifs_matches_full_recomputations():
+    city = synthetic.city(nodes=4_000, people=3_000, facilities=6, seed=9)
+    net = engine.Network.from_edges(city.node_lon, city.node_lat, city.edge_u, city.edge_v)
+    pop = engine.Population(city.pop_lon, city.pop_lat, city.pop_people, subdistrict=city.subdistrict)
+    params = Parameters(threshold_min=8)
+    state = engine.WhatIf(net, pop, city.fac_lon, city.fac_lat, params)
+    state.shares("subdistrict")  # running sums exist before the changes, so they are updated, not rebuilt
+    rng = np.random.default_rng(0)
+    for _ in range(12):
+        node = int(rng.integers(net.node_count))
+        action = rng.choice(["add", "move", "remove"]) if len(state.reach) > 1 else "add"
+        if action == "add":
+            state.add(float(net.lon[node]), float(net.lat[node]))
+        elif action == "move":
+            state.move(int(rng.choice(list(state.reach))), float(net.lon[node]), float(net.lat[node]))
+        else:
+            state.remove(int(rng.choice(list(state.reach))))
+        lon, lat = np.array([p for p in state.positions.values()]).T
+        full = engine.coverage(net, pop, lon, lat, params)
+        assert state.covered.tolist() == full.covered.tolist()
+        assert state.covered_share() == pytest.approx(full.covered_share)
+        got, want = state.shares("subdistrict"), full.shares("subdistrict")
+        assert got.keys() == want.keys() and all(got[k] == pytest.approx(want[k]) for k in want)
