@@ -88,3 +88,17 @@ def test_candidate_points():
     assert names == ["旧粮站"] and lon.tolist() == [106.7]
     with pytest.raises(PlanningError):
         sources.read_points(b"a,b\n1,2\n", "c.csv")
+
+
+def test_osm_xml_through_osmnx(tmp_path):
+    path = tmp_path / "tiny.osm"
+    path.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="test">
+  <node id="1" lat="26.5700" lon="106.7000" version="1"/>
+  <node id="2" lat="26.5700" lon="106.7010" version="1"/>
+  <node id="3" lat="26.5710" lon="106.7010" version="1"/>
+  <way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="footway"/></way>
+</osm>""", encoding="utf-8")
+    net = sources.read_network(path).network()
+    assert net.node_count == 3 and net.graph.nnz == 4  # two streets, both ways
+    assert net.graph[0, 1] == pytest.approx(99.45, abs=0.1) and net.graph[1, 2] == pytest.approx(111.2, abs=0.1)
