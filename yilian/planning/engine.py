@@ -181,13 +181,16 @@ class Network:
     def island_count(self) -> int:
         return self.components[0] - 1
 
-    def snap(self, lon, lat, what: str = "points") -> tuple[np.ndarray, np.ndarray]:
-        """Nearest node of each point and the straight walk to it in metres (k-d tree, both cores)."""
+    def snap(self, lon, lat, what: str = "points", max_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node of each point and the straight walk to it in metres (k-d tree, both cores).
+        Points farther than ``max_m`` get node 0 and an infinite walk (the bound prunes the search)."""
         lon, lat = check_lonlat(lon, lat, what)
         if lon.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        access_m, node = self.tree.query(self.projection.to_xy(lon, lat), k=1, workers=-1)
-        return node.astype(np.int64), access_m
+        access_m, node = self.tree.query(self.projection.to_xy(lon, lat), k=1, workers=-1, distance_upper_bound=max_m)
+        node = node.astype(np.int64)
+        node[node >= self.node_count] = 0
+        return node, access_m
 
     def prepare(self) -> Network:
         """Build the k-d tree and components now (a prepared network answers coverage at once)."""
@@ -376,10 +379,11 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def snap_population(net: Network, pop: Population) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest node and access walk of every person, queried in spatial order, returned in file order."""
+def snap_population(net: Network, pop: Population, max_m: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest node and access walk of every person, queried in spatial order, returned in file order;
+    beyond ``max_m`` the walk is infinite (far from the roads)."""
     order = pop.spatial_order()
-    nodes, access = net.snap(pop.lon[order], pop.lat[order], "population")
+    nodes, access = net.snap(pop.lon[order], pop.lat[order], "population", max_m=max_m)
     point_node, access_m = np.empty_like(nodes), np.empty_like(access)
     point_node[order], access_m[order] = nodes, access
     return point_node, access_m
@@ -393,7 +397,7 @@ def coverage(net: Network, pop: Population, fac_lon, fac_lat, params: Parameters
     dist, source = nearest_facility(net, fac_nodes[~facility_far], fac_access[~facility_far])
     if facility_far.any():  # indices of the usable facilities back to the caller's numbering
         source = np.where(source >= 0, np.flatnonzero(~facility_far)[np.maximum(source, 0)], -1)
-    point_node, access_m = snap_population(net, pop)
+    point_node, access_m = snap_population(net, pop, max_m=params.max_access_m)
     far = access_m > params.max_access_m
     metres = dist[point_node] + access_m
     metres[far] = np.inf
@@ -427,7 +431,7 @@ class WhatIf:
     def __init__(self, net: Network, pop: Population, fac_lon, fac_lat, params: Parameters = Parameters()):
         self.net, self.pop, self.params = net, pop, params.validate()
         self.limit = params.threshold_m
-        self.point_node, access = snap_population(net, pop)
+        self.point_node, access = snap_population(net, pop, max_m=params.max_access_m)
         self.point_budget = np.where(access > params.max_access_m, -np.inf, self.limit - access)
         self.reach: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self.positions: dict[int, tuple[float, float]] = {}
