@@ -282,12 +282,14 @@ def compute(scenario: Scenario, progress) -> tuple[dict, bytes]:
     if cov.far.all():
         raise PlanningError("population_off_network", m=f"{params.max_access_m:g}")
     cand_lon, cand_lat, cand_names = _candidates(scenario, net, cov)
-    if scenario.new_sites and scenario.new_sites > cand_lon.size:
-        raise PlanningError("k_exceeds_candidates", k=scenario.new_sites, candidates=cand_lon.size)
+    k = scenario.new_sites or 0
+    if scenario.candidates_file and k > cand_lon.size:
+        raise PlanningError("k_exceeds_candidates", k=k, candidates=cand_lon.size)
+    k = min(k, cand_lon.size)  # candidates found in the uncovered areas: as many as there are
     progress(50, _("Choosing where new sites would cover the most people…"))
     plan = None
-    if scenario.new_sites and cand_lon.size:
-        plan = locate.maximal_covering(net, cov, cand_lon, cand_lat, scenario.new_sites, time_limit=20,
+    if k:
+        plan = locate.maximal_covering(net, cov, cand_lon, cand_lat, k, time_limit=20,
                                        target_share=scenario.target_share / 100 if scenario.target_share else None)
     progress(85, _("Writing the results…"))
     results = _results(scenario, net, cov, facilities, plan, cand_lon, cand_lat, cand_names)
