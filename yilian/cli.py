@@ -1,4 +1,5 @@
-"""The ``yilian`` console command: ``yilian demo``, ``yilian serve``, ``yilian createsupervisor`` …
+"""The ``yilian`` console command: ``yilian demo``, ``yilian serve``, ``yilian createsupervisor``,
+``yilian coverage`` (walking-time coverage from files, see docs/planning.md) …
 
 Every sub-command is a Django management command, so ``yilian X`` equals ``manage.py X``.
 """

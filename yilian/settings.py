@@ -177,6 +177,11 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+# Base map of the planning map, e.g. https://tiles.example.org/{z}/{x}/{y}.png (empty: no base map,
+# the map still shows the network, facilities and cells). Its origin is allowed as an image source.
+YILIAN_MAP_TILE_URL = os.environ.get("YILIAN_MAP_TILE_URL", "")
+if YILIAN_MAP_TILE_URL.startswith(("https://", "http://")):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append("/".join(YILIAN_MAP_TILE_URL.split("/")[:3]))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

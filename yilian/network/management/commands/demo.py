@@ -7,6 +7,7 @@ from yilian.appointments.demo import load_appointments_demo
 from yilian.familydoctor.demo import load_familydoctor_demo
 from yilian.indicators.demo import load_indicators_demo
 from yilian.network.demo_loader import load_guiyang
+from yilian.planning.demo import load_planning_demo
 from yilian.referrals.demo import load_referrals_demo
 from yilian.roster.demo import load_roster_demo
 from yilian.support.demo import load_support_demo
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         telehealth = load_telehealth_demo()
         roster = load_roster_demo()
         appointments = load_appointments_demo()
+        planning = load_planning_demo()
         indicators = load_indicators_demo()  # last: its figures come from everything above
         self.stdout.write(self.style.SUCCESS(
             "Guiyang demo loaded: {regions} regions, {institutions} institutions, "
@@ -44,6 +46,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Policy indicators demo: {indicators}")
         self.stdout.write(f"Roster demo: {roster}")
         self.stdout.write(f"Appointments demo: {appointments}")
+        self.stdout.write(f"15-minute health circle demo: {planning}")
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD}) — illustrative data:")
         for username, full_name, role, scope in users:
             self.stdout.write(f"  {username:<16} {str(role):<14} {scope}  ({full_name})")
