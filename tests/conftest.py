@@ -11,6 +11,12 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def second_factor_not_required(settings):
+    """Tests log supervisors in with force_login; tests/accounts/test_mfa.py switches enforcement on."""
+    settings.YILIAN_MFA_REQUIRED = False
+
+
 @pytest.fixture
 def guiyang(db):
     """The Guiyang demo network (annex 1): 41 pilots, 18 hospitals."""

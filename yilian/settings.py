@@ -36,6 +36,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_ratelimit",
     "csp",
     "import_export",
     "django_tasks",  # the django.tasks API (backport for Django 5.2); see "Background jobs" below
@@ -62,12 +66,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yilian.accounts.middleware.RateLimitMiddleware",
+    "yilian.accounts.middleware.SecurityGateMiddleware",
 ]
 
 ROOT_URLCONF = "yilian.urls"
@@ -114,12 +121,28 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Password policy (等保 level 3): at least 12 characters from three of the four classes
+# (lower case, upper case, digits, symbols), not common, not all digits, not like the user's name.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "yilian.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "yilian.accounts.passwords.PasswordAgeRecorder"},  # remembers when each password was set
 ]
+# Periodic change (off by default): a user whose password is older is sent to change it.
+YILIAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("YILIAN_PASSWORD_MAX_AGE_DAYS", "0") or 0)
+
+# Second factor (TOTP, django-otp): supervisors, staff and superusers must enrol; others may.
+# YILIAN_DEMO_SKIP_MFA=1 lets demo supervisors in without it; production refuses to start with it.
+_SKIP_MFA = os.environ.get("YILIAN_DEMO_SKIP_MFA", "0") == "1"
+if PRODUCTION and _SKIP_MFA:
+    raise RuntimeError("YILIAN_DEMO_SKIP_MFA is for demos only and must not be set in production")
+YILIAN_MFA_REQUIRED = not _SKIP_MFA
+OTP_TOTP_ISSUER = "Yilian"
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes double the wait: 1 s, 2 s, 4 s …
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -131,10 +154,35 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 
+# Rate limits (django-ratelimit) on the login form, token issuing and every public- page, counted
+# per client address in a cache all web processes share: a database table (created by the
+# accounts migrations) or Redis when YILIAN_REDIS_URL is set.
+YILIAN_LOGIN_RATE = os.environ.get("YILIAN_LOGIN_RATE", "20/m")
+YILIAN_PUBLIC_RATE = os.environ.get("YILIAN_PUBLIC_RATE", "60/m")
+YILIAN_PUBLIC_WRITE_RATE = os.environ.get("YILIAN_PUBLIC_WRITE_RATE", "10/m")
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_CACHE_TABLE = "yilian_ratelimit_cache"
+# Behind a reverse proxy, name the header it sets (e.g. HTTP_X_FORWARDED_FOR); its last entry is used.
+YILIAN_CLIENT_IP_HEADER = os.environ.get("YILIAN_CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "yilian.accounts.ratelimits.client_ip"
+# The database cache's increment is not atomic: in a burst of concurrent requests a few more than the
+# limit may pass. That is accepted for a database-only install; Redis (atomic INCR) is exact.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
 # Idle logout: the session expires this long after the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("YILIAN_IDLE_TIMEOUT_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+         "LOCATION": os.environ["YILIAN_REDIS_URL"], "KEY_PREFIX": "yilian-ratelimit"}
+        if os.environ.get("YILIAN_REDIS_URL")
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": RATELIMIT_CACHE_TABLE}
+    ),
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
