@@ -6,6 +6,7 @@ of one field comes only from POST …/reveal with a reason. Mount with
 """
 
 from datetime import date
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -49,7 +50,7 @@ class ResidentDetailOut(ResidentOut):
 
 class ResidentFilter(Schema):
     q: str | None = Field(None, description="Name, pinyin initials, a full ID number or a phone number")
-    tag: str | None = Field(None, json_schema_extra={"enum": list(Tag.values)})
+    tag: Literal[tuple(Tag.values)] | None = None
     community: int | None = None
 
 

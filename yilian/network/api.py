@@ -4,13 +4,16 @@ Reads go through ``Model.objects.for_user(user, "view")``; out of scope is 404. 
 the ids of the payload through the user's scoped querysets, then call ``services``.
 """
 
+import re
 from datetime import date
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, PatchDict, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Response
+from pydantic import BeforeValidator
 
 from yilian.core.models import IdempotentRequest
 from yilian.core.scoping import CHANGE, VIEW
@@ -34,6 +37,8 @@ from .schemas import (
 
 router = Router()
 MAX_PAGE_SIZE = 200
+# Database integers are 64-bit; a larger offset or id would overflow the query instead of finding nothing.
+MAX_DB_INT = 2**63 - 1
 
 
 class Pagination(LimitOffsetPagination):
@@ -41,7 +46,17 @@ class Pagination(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_DB_INT)
+
+
+def _iso_date(value):
+    """Dates in queries as YYYY-MM-DD only (pydantic alone would also take "0" as 1 January 1970)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Give the date as YYYY-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 def visible(model, request):
@@ -100,7 +115,7 @@ def created(request, payload: Schema, create, schema):
 
 
 class RegionFilter(Schema):
-    level: str | None = Field(None, json_schema_extra={"enum": list(Region.Level.values)})
+    level: Literal[tuple(Region.Level.values)] | None = None
     parent: int | None = None
 
 
@@ -125,9 +140,9 @@ def region_detail(request, region_id: int):
 
 class InstitutionFilter(Schema):
     q: str | None = Field(None, description="Part of the name or short name, or their pinyin initials")
-    kind: str | None = Field(None, json_schema_extra={"enum": list(Institution.Kind.values)})
+    kind: Literal[tuple(Institution.Kind.values)] | None = None
     region: int | None = Field(None, description="A region id; institutions in its whole subtree")
-    standard: str | None = Field(None, json_schema_extra={"enum": list(Institution.Standard.values)})
+    standard: Literal[tuple(Institution.Standard.values)] | None = None
 
 
 @router.get("/institutions", response=list[InstitutionOut], tags=["institutions"])
@@ -217,7 +232,7 @@ class PairingFilter(Schema):
     hospital: int | None = None
     clinic: int | None = None
     district: int | None = Field(None, description="A region id; pairings of clinics in its subtree")
-    active_on: date | None = Field(None, description="Only pairings running on this day")
+    active_on: IsoDate | None = Field(None, description="Only pairings running on this day")
 
 
 @router.get("/pairings", response=list[PairingOut], tags=["pairings"])
