@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from yilian.core import audit
 from yilian.core.scoping import VIEW
-from yilian.network.api import Pagination
+from yilian.network.api import DbInt, Pagination
 
 from . import services
 from .models import REVEAL, Resident, Tag
@@ -51,7 +51,7 @@ class ResidentDetailOut(ResidentOut):
 class ResidentFilter(Schema):
     q: str | None = Field(None, description="Name, pinyin initials, a full ID number or a phone number")
     tag: Literal[tuple(Tag.values)] | None = None
-    community: int | None = None
+    community: DbInt | None = None
 
 
 class RevealIn(Schema):
