@@ -169,6 +169,16 @@ RATELIMIT_IP_META_KEY = "yilian.accounts.ratelimits.client_ip"
 # limit may pass. That is accepted for a database-only install; Redis (atomic INCR) is exact.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
+# Uploads: zip archives (xlsx) that would unpack to more than this, or that are compressed more than
+# this ratio, are refused with 400 before any importer opens them (yilian/accounts/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "yilian.accounts.uploads.ZipBombGuard",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+YILIAN_UPLOAD_MAX_UNPACKED_MB = int(os.environ.get("YILIAN_UPLOAD_MAX_UNPACKED_MB", "1000"))
+YILIAN_UPLOAD_MAX_RATIO = int(os.environ.get("YILIAN_UPLOAD_MAX_RATIO", "100"))
+
 # Idle logout: the session expires this long after the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("YILIAN_IDLE_TIMEOUT_MINUTES", "30")) * 60
 SESSION_SAVE_EVERY_REQUEST = True
