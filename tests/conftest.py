@@ -17,6 +17,12 @@ def second_factor_not_required(settings):
     settings.YILIAN_MFA_REQUIRED = False
 
 
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """Tests log in far more often than people; tests/accounts/test_rate_limits.py switches them on."""
+    settings.RATELIMIT_ENABLE = False
+
+
 @pytest.fixture
 def guiyang(db):
     """The Guiyang demo network (annex 1): 41 pilots, 18 hospitals."""

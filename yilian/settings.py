@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yilian.accounts.middleware.NulByteMiddleware",
     "yilian.accounts.middleware.RateLimitMiddleware",
     "yilian.accounts.middleware.SecurityGateMiddleware",
 ]

@@ -8,7 +8,8 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
-def empty_rate_cache(db):
+def empty_rate_cache(db, settings):
+    settings.RATELIMIT_ENABLE = True
     caches["ratelimit"].clear()
     yield
     caches["ratelimit"].clear()

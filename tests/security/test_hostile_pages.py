@@ -140,6 +140,11 @@ def test_sql_injection_in_every_search_box(hostile_world):
     assert not failures, failures
 
 
+def test_a_nul_byte_in_a_query_is_refused_with_400(hostile_world):
+    for url in ("/institutions/", "/residents/", "/api/v1/institutions"):
+        assert hostile_world.get(url, {"q": "a\x00b"}).status_code == 400, url
+
+
 def test_every_form_view_refuses_a_post_without_csrf_token(hostile_world):
     """Every page (including login and the public ones) refuses a POST without the CSRF token."""
     client = Client(enforce_csrf_checks=True, raise_request_exception=False)

@@ -9,7 +9,9 @@ opens (the API answers 401 through SessionAuth instead).
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.template import loader
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django_ratelimit.core import is_ratelimited
@@ -40,6 +42,20 @@ def _url_name(request) -> str:
         except Resolver404:
             return ""
     return match.url_name or ""
+
+
+class NulByteMiddleware:
+    """A NUL byte in the query string is refused with 400: PostgreSQL cannot hold one in text, so a
+    search for it would otherwise fail deep inside a query (forms already refuse it in POSTs)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values)
+                                           for key, values in request.GET.lists()):
+            return HttpResponseBadRequest(loader.render_to_string("400.html", request=request))
+        return self.get_response(request)
 
 
 class RateLimitMiddleware:
