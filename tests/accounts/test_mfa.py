@@ -126,6 +126,7 @@ def test_supervisor_resets_another_users_second_factor_with_an_audit_row(supervi
     assert not StaticToken.objects.filter(device__user=coordinator).exists()
     entry = AuditEntry.objects.get(object_type="accounts.second_factor")
     assert (entry.user, entry.object_id, entry.action) == (supervisor, coordinator.pk, "delete")
+    assert entry.region_path == region.path  # so the region's supervisors find it in the audit log
 
 
 def test_reset_is_refused_outside_the_supervised_region(supervisor):

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yilian.core.audit import Action, origin_of, record
+from yilian.core.scoping import scope_for
 
 from .models import Membership
 
@@ -95,8 +96,10 @@ def reset(*, by, user, request=None) -> int:
     for device in devices_for_user(user, confirmed=None):
         device.delete()
         removed += 1
+    region_paths = scope_for(by).region_paths or ("",)  # the resetting supervisor's region sees the entry
     record(by, Action.DELETE, user, object_type="accounts.second_factor", object_id=user.pk,
-           summary=f"second factor reset for {user.get_username()}", origin=origin_of(request))
+           summary=f"second factor reset for {user.get_username()}", origin=origin_of(request),
+           region_path=region_paths[0])
     return removed
 
 
