@@ -85,11 +85,30 @@ class RateLimitMiddleware:
         return None
 
 
+# Set in the session once a login has passed the gate, so that later requests cost no query; cleared at
+# every login (forget_gate), so a second factor enrolled elsewhere is asked for at the next one.
+GATE_PASSED = "yilian_gate_passed"
+
+
+def forget_gate(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(GATE_PASSED, None)
+
+
 def gate_target(request) -> str | None:
     """The URL name of the page the signed-in user must visit first, or None."""
     user = request.user
     if not user.is_authenticated:
         return None
+    if request.session.get(GATE_PASSED) == user.pk:
+        return None
+    target = _owed(request, user)
+    if target is None:
+        request.session[GATE_PASSED] = user.pk
+    return target
+
+
+def _owed(request, user) -> str | None:
     if not user.is_verified():  # a verified session has a second factor by definition
         if mfa.has_second_factor(user):
             return "mfa-verify"
