@@ -39,7 +39,8 @@ def test_the_api_holds_its_schema(live_server, supervisor_token, tmp_path):
         "--checks", "all", "--max-examples", EXAMPLES, "--workers", "1", "--seed", "20261122",
         "--report", "junit", "--report-dir", str(tmp_path), "--generation-database", "none",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # run in tmp_path: schemathesis keeps its example database in the working directory
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary
     generated = re.search(r"(\d+) generated, (\d+) passed", result.stdout)
