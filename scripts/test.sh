@@ -68,6 +68,16 @@ setup_all() {
 
 ruff_check() { "$VENV/bin/ruff" check .; }
 
+# bandit: no high-severity finding in yilian/ (settings in pyproject.toml [tool.bandit]).
+bandit_check() {
+    "$VENV/bin/bandit" -c pyproject.toml -r yilian --severity-level high -q
+    LAST_NOTE="$("$VENV/bin/bandit" -c pyproject.toml -r yilian -q -f json 2>/dev/null | "$PY" -c '
+import json, sys
+totals = json.load(sys.stdin)["metrics"]["_totals"]
+print("high {} · medium {} · low {}".format(*(int(totals["SEVERITY." + s]) for s in ("HIGH", "MEDIUM", "LOW"))))
+' || true)"
+}
+
 compile_messages() {
     if [[ -z "$(find yilian -path '*/locale/*' -name '*.po' -print -quit)" ]]; then
         LAST_NOTE="no .po files yet, skipped"
@@ -117,6 +127,7 @@ rm -rf "$ARTIFACTS/screenshots" # no screenshots left over from an earlier run
 
 step "Setup: Debian packages and .venv" setup_all
 step "ruff check ." ruff_check
+step "bandit (no high-severity finding)" bandit_check
 step "makemigrations --check --dry-run" "$PY" manage.py makemigrations --check --dry-run
 step "manage.py check" "$PY" manage.py check
 step "check --deploy (YILIAN_ENV=production)" deploy_check

@@ -13,9 +13,21 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_cache(settings, request):
-    """Each test counts rate limits from zero: a cache of its own, not var/cache shared across runs."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": request.node.nodeid}}
+    """Each test counts from zero in a cache of its own, not in var/cache shared across runs."""
+    own = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    settings.CACHES = {"default": own, "ratelimit": {**own, "KEY_PREFIX": "ratelimit"}}
+
+
+@pytest.fixture(autouse=True)
+def second_factor_not_required(settings):
+    """Tests log supervisors in with force_login; tests/accounts/test_mfa.py switches enforcement on."""
+    settings.YILIAN_MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limits(settings):
+    """Tests log in far more often than people; tests/accounts/test_rate_limits.py switches them on."""
+    settings.RATELIMIT_ENABLE = False
 
 
 @pytest.fixture

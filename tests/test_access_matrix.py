@@ -184,3 +184,209 @@ def test_anonymous_is_sent_to_login_or_refused(world, url):
     assert response.status_code in (302, 401)
     if response.status_code == 302:
         assert "/accounts/login/" in response["Location"]
+
+
+# ================================================================================================
+# Every export and every API list endpoint of network, support, familydoctor and referrals, found
+# in the URL configuration. Each needs a rule below; a new one without a rule fails
+# test_every_export_and_api_list_has_a_rule. The rule's promise: nothing of district B ever
+# reaches a member of district A (0 leaks), and the owner role of A gets A's data.
+
+from datetime import date as _date  # noqa: E402
+
+from django.core.files.base import ContentFile  # noqa: E402
+
+from tests.familydoctor.factories import ResidentFactory, make_id  # noqa: E402
+from tests.security.urlwalk import all_routes, api_operations  # noqa: E402
+from tests.support.factories import AgreementFactory, ProgrammeFactory  # noqa: E402
+from yilian.core import audit  # noqa: E402
+
+MATRIX_APPS = {"network", "support", "familydoctor", "referrals"}
+EXPORT_SUFFIXES = (".xlsx", ".pdf", ".json", ".<str:fmt>")
+EXPORT_NAME_ENDINGS = ("-export", "-document", "-pdf", "-fhir", "-file")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A whole-scope export: ``kind``'s marker of A is in it for ``owner``, B's never for anyone."""
+
+    kind: str
+    owner: str = Membership.Role.SUPERVISOR
+    query: str = ""
+
+
+@dataclass(frozen=True)
+class PerObject:
+    """An export of one object: B's answers 404 to everyone in A; A's answers 200 to ``owner``."""
+
+    kind: str
+    owner: str | None = Membership.Role.SUPERVISOR
+    kwargs: tuple = ()
+    query: str = ""  # with {id}: the object goes in the query string, the URL has no id
+
+
+@dataclass(frozen=True)
+class Blank:
+    """An import template: no data of anyone's, open to every signed-in user."""
+
+
+EXPORT_RULES = {
+    "responsibility-export": Listing("clinic"),
+    "institution-export": Listing("clinic"),
+    "liaison-export": Listing("liaison"),
+    "resident-export": Listing("resident_id"),
+    "fd-coverage-export": Listing("clinic_display", query="?level=clinic"),
+    "audit-export": Listing("audit"),
+    "plan-hospital-export": PerObject("hospital"),
+    "plan-clinic-export": PerObject("clinic"),
+    "service-record-export": PerObject("hospital"),
+    "pairing-ledger-export": PerObject("pairing"),
+    "agreement-document": PerObject("agreement"),
+    "yearly-pdf": PerObject("yearly"),
+    "report-job-file": PerObject("job", owner=None, kwargs=(("fmt", "xlsx"),)),  # only its requester
+    "report-monthly-file": PerObject("hospital", kwargs=(("fmt", "xlsx"),),
+                                     query="?scope=institution:{id}&month=2026-10"),
+    "referral-fhir": PerObject("referral"),
+    "institution-import-template": Blank(),
+    "doctor-import-template": Blank(),
+    "resident-import-template": Blank(),
+    "fd-contract-import-template": Blank(),
+}
+API_LIST_RULES = {
+    "region_list": "region", "institution_list": "clinic", "pilot_list": "pilot", "alliance_list": "alliance",
+    "pairing_list": "pairing", "liaison_list": "liaison", "resident_list": "resident", "referral_list": "referral",
+}
+
+
+def _export_routes():
+    for route in all_routes():
+        if route.app in MATRIX_APPS and (route.route.endswith(EXPORT_SUFFIXES)
+                                        or route.name.endswith(EXPORT_NAME_ENDINGS)):
+            yield route
+
+
+def test_every_export_and_api_list_has_a_rule():
+    exports = {r.name for r in _export_routes()}
+    lists = {op.name for op in api_operations() if op.is_list and op.app in MATRIX_APPS}
+    assert exports == set(EXPORT_RULES), f"exports without a rule: {exports - set(EXPORT_RULES)}"
+    assert lists == set(API_LIST_RULES), f"API lists without a rule: {lists - set(API_LIST_RULES)}"
+
+
+def _extras(district: District, label: str):
+    """Residents, referrals, support paperwork and an audit row in the district, for the exports."""
+    from yilian.referrals.models import Department
+    from yilian.referrals.services import referral_create
+    from yilian.support.models import ReportJob, YearlyReport
+
+    staff = user_with_role(Membership.Role.CLINIC_STAFF, district.clinic)
+    resident = ResidentFactory(clinic=district.clinic, name=f"{label}居民",  # 65+: counted in coverage
+                               id_number=make_id(_date(1950, 3, 7), sequence=101 if label == "甲" else 103))
+    resident.tags.create(kind="elderly_65", recorded_on=_date(2026, 1, 1))
+    department = Department.objects.create(hospital=district.hospital, name=f"{label}心内科")
+    referral = referral_create(by=staff, resident=resident, hospital=district.hospital, department=department,
+                               reason="胸痛", icd_code="I21.0", diagnosis="", urgency=3, consent=True).obj
+    programme = ProgrammeFactory(region=district.region)
+    agreement = AgreementFactory(pairing=district.pairing, programme=programme)
+    agreement.signed_document.save(f"{label}.pdf", ContentFile(b"%PDF-1.4\n%signed\n"))
+    yearly = YearlyReport.objects.create(programme=programme, institution=district.clinic)
+    requester = user_with_role(Membership.Role.SUPERVISOR, district.region)
+    job = ReportJob.objects.create(kind=ReportJob.Kind.MONTHLY, requested_by=requester, region=district.region,
+                                   period_start=_date(2026, 10, 1), period_end=_date(2026, 10, 31),
+                                   status=ReportJob.Status.DONE)
+    job.xlsx.save(f"{label}.xlsx", ContentFile(b"PK\x03\x04"))
+    entry = audit.record(staff, audit.Action.READ, resident, summary=f"{label}审计标记")
+    return {"clinic_display": district.clinic, "resident": resident, "resident_id": resident,
+            "referral": referral, "agreement": agreement,
+            "yearly": yearly, "job": job, "audit": entry}
+
+
+@pytest.fixture
+def world_plus(world):
+    return {side: (district, _extras(district, label)) for (side, district), label in zip(
+        world.items(), ("甲", "乙"), strict=True)}
+
+
+def _object(world_plus, side, kind):
+    district, extras = world_plus[side]
+    return extras[kind] if kind in extras else getattr(district, kind)
+
+
+def _marker_of(kind, obj) -> str:
+    if kind == "audit":
+        return obj.summary
+    if kind == "clinic_display":
+        return obj.display_name
+    if kind == "resident_id":
+        return obj.masked_id
+    if kind == "referral":
+        return str(obj.pk)
+    return _marker(obj)
+
+
+def _body_text(response) -> str:
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        return _xlsx_text(b"".join(response.streaming_content) if response.streaming else response.content)
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode("utf-8", "replace")
+
+
+def _export_url(name, rule, obj=None):
+    from django.urls import reverse
+
+    kwargs = dict(getattr(rule, "kwargs", ()))
+    query = getattr(rule, "query", "")
+    if isinstance(rule, PerObject) and "{id}" not in query:
+        kwargs["pk"] = obj.pk
+    return reverse(name, kwargs=kwargs) + query.format(id=obj.pk if obj is not None else "")
+
+
+MATRIX_CASES = [(role, name) for role in ROLES for name in EXPORT_RULES]
+
+
+@pytest.mark.parametrize(("role", "name"), MATRIX_CASES)
+def test_export_access(world_plus, role, name):
+    rule = EXPORT_RULES[name]
+    client = _client(_member(role, world_plus["A"][0]))
+    if isinstance(rule, Blank):
+        assert client.get(_export_url(name, rule)).status_code == 200
+        return
+    if isinstance(rule, Listing):
+        response = client.get(_export_url(name, rule))
+        assert response.status_code in (200, 404)
+        own, other = (_marker_of(rule.kind, _object(world_plus, s, rule.kind)) for s in ("A", "B"))
+        text = _body_text(response) if response.status_code == 200 else ""
+        assert other not in text, f"{name}: district B's data reached a {role} of A"
+        if role == rule.owner:
+            assert response.status_code == 200 and own in text
+        return
+    theirs = client.get(_export_url(name, rule, _object(world_plus, "B", rule.kind)))
+    assert theirs.status_code == 404, f"{name}: a {role} of A opened B's object ({theirs.status_code})"
+    if role == rule.owner:
+        assert client.get(_export_url(name, rule, _object(world_plus, "A", rule.kind))).status_code == 200
+
+
+def test_report_file_is_for_its_requester_only(world_plus):
+    job = world_plus["A"][1]["job"]
+    url = _export_url("report-job-file", EXPORT_RULES["report-job-file"], job)
+    assert _client(job.requested_by).get(url).status_code == 200
+
+
+@pytest.mark.parametrize(("role", "name"), [(role, name) for role in ROLES for name in API_LIST_RULES])
+def test_api_list_access(world_plus, role, name):
+    kind = API_LIST_RULES[name]
+    operation = next(op for op in api_operations() if op.name == name)
+    response = _client(_member(role, world_plus["A"][0])).get(operation.url, {"limit": 100})
+    assert response.status_code == 200
+    ids = _api_ids(response)
+    assert _object(world_plus, "B", kind).pk not in ids, f"{name}: district B's row reached a {role} of A"
+    if role == Membership.Role.SUPERVISOR:
+        assert _object(world_plus, "A", kind).pk in ids
+
+
+def test_matrix_size():
+    """Role × endpoint × side cells (each case of the export and API-list tests checks both sides):
+    the figure in docs/security.md."""
+    change_cases = len(ROLES) * len(EDIT_URLS) * 2
+    size = len(CASES) + change_cases + len(MATRIX_CASES) * 2 + len(ROLES) * len(API_LIST_RULES) * 2
+    print(f"access matrix: {size} cells")
+    assert size >= 432

@@ -7,9 +7,12 @@ Every endpoint accepts a bearer token or the Django session. Errors are JSON:
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.urls import re_path
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -21,6 +24,7 @@ from yilian.appointments.api import router as appointments_router
 from yilian.core.models import IdempotencyConflict
 from yilian.familydoctor.api import router as familydoctor_router
 from yilian.indicators.api import router as indicators_router
+from yilian.network.api import MAX_DB_INT
 from yilian.network.api import router as network_router
 from yilian.planning.api import router as planning_router
 from yilian.referrals.api import router as referrals_router
@@ -32,12 +36,77 @@ class Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}  # Chinese names stay readable in the raw JSON
 
 
+# Answers every operation may give besides its own (documented once here, added to each operation).
+COMMON_RESPONSES = {
+    "400": "The body is not valid JSON.",
+    "401": "No valid bearer token or session.",
+    "403": "CSRF check failed (session authentication), or the action is not allowed.",
+    "404": "Not found, or outside the caller's scope.",
+    "422": "Invalid input: fields that do not fit the schema or the rules.",
+    "429": "Too many requests.",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": ["string", "null"]}, "message": {"type": "string"}}}},
+    },
+    "required": ["detail"],
+}
+
+
+def _without_null(schema: dict) -> dict:
+    """A query or path parameter cannot carry JSON null (leaving it out means None): drop that branch."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**options[0], **rest}
+
+
+def _bounded(schema: dict, minimum: int) -> dict:
+    """Integers the database can hold (64-bit); beyond them the API answers 422."""
+    if schema.get("type") == "integer":
+        schema.setdefault("minimum", minimum)
+        schema.setdefault("maximum", MAX_DB_INT)
+    return schema
+
+
+def _bound_integers(node):
+    if isinstance(node, dict):
+        _bounded(node, -MAX_DB_INT)
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
+
+
 class YilianAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for component in components.values():
+            _bound_integers(component)
+        components["Error"] = ERROR_SCHEMA
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                for parameter in operation.get("parameters", []):
+                    parameter["schema"] = _bounded(_without_null(parameter.get("schema", {})),
+                                                   0 if parameter["in"] == "path" else -MAX_DB_INT)
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_RESPONSES.items():
+                    responses.setdefault(status, {"description": description, **error})
+        return schema
+
     @property
     def urls(self):
         # Unknown paths under /api/ (and ids that are not numbers) get a JSON 404, not the HTML page.
         patterns, app_name, namespace = super().urls
-        return [*patterns, re_path(r"", lambda request: not_found(request, Http404()))], app_name, namespace
+        catch_all = csrf_exempt(lambda request: not_found(request, Http404()))  # a JSON 404 even for a bad POST
+        return [*patterns, re_path(r"", catch_all)], app_name, namespace
 
 
 api = YilianAPI(
@@ -100,6 +169,18 @@ def unauthenticated(request, exc):
     response = api.create_response(request, {"detail": _("Authentication required.")}, status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+@api.exception_handler(MultiPartParserError)
+def unreadable_body(request, exc):
+    return api.create_response(request, {"detail": _("The request body could not be read.")}, status=400)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def number_out_of_range(request, exc):
+    """An id or filter beyond the database's 64-bit integers (or a value PostgreSQL refuses)."""
+    return _errors(request, [{"field": None, "message": _("A value is out of range.")}])
 
 
 @api.exception_handler(IdempotencyConflict)

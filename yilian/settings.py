@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_ratelimit",
     "csp",
     "import_export",
     "django_tasks",  # the django.tasks API (backport for Django 5.2); see "Background jobs" below
@@ -65,12 +69,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "yilian.accounts.middleware.NulByteMiddleware",
+    "yilian.accounts.middleware.RateLimitMiddleware",
+    "yilian.accounts.middleware.SecurityGateMiddleware",
 ]
 
 ROOT_URLCONF = "yilian.urls"
@@ -117,12 +125,28 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Password policy (等保 level 3): at least 12 characters from three of the four classes
+# (lower case, upper case, digits, symbols), not common, not all digits, not like the user's name.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "yilian.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "yilian.accounts.passwords.PasswordAgeRecorder"},  # remembers when each password was set
 ]
+# Periodic change (off by default): a user whose password is older is sent to change it.
+YILIAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("YILIAN_PASSWORD_MAX_AGE_DAYS", "0") or 0)
+
+# Second factor (TOTP, django-otp): supervisors, staff and superusers must enrol; others may.
+# YILIAN_DEMO_SKIP_MFA=1 lets demo supervisors in without it; production refuses to start with it.
+_SKIP_MFA = os.environ.get("YILIAN_DEMO_SKIP_MFA", "0") == "1"
+if PRODUCTION and _SKIP_MFA:
+    raise RuntimeError("YILIAN_DEMO_SKIP_MFA is for demos only and must not be set in production")
+YILIAN_MFA_REQUIRED = not _SKIP_MFA
+OTP_TOTP_ISSUER = "Yilian"
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes double the wait: 1 s, 2 s, 4 s …
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -133,6 +157,31 @@ AXES_COOLOFF_TIME = float(os.environ.get("YILIAN_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# Rate limits (django-ratelimit) on the login form, token issuing and every public- page, counted
+# per client address in a cache all web processes share: a database table (created by the
+# accounts migrations) or Redis when YILIAN_REDIS_URL is set.
+YILIAN_LOGIN_RATE = os.environ.get("YILIAN_LOGIN_RATE", "20/m")
+YILIAN_PUBLIC_RATE = os.environ.get("YILIAN_PUBLIC_RATE", "60/m")
+YILIAN_PUBLIC_WRITE_RATE = os.environ.get("YILIAN_PUBLIC_WRITE_RATE", "10/m")
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_CACHE_TABLE = "yilian_ratelimit_cache"
+# Behind a reverse proxy, name the header it sets (e.g. HTTP_X_FORWARDED_FOR); its last entry is used.
+YILIAN_CLIENT_IP_HEADER = os.environ.get("YILIAN_CLIENT_IP_HEADER", "")
+RATELIMIT_IP_META_KEY = "yilian.accounts.ratelimits.client_ip"
+# The database cache's increment is not atomic: in a burst of concurrent requests a few more than the
+# limit may pass. That is accepted for a database-only install; Redis (atomic INCR) is exact.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Uploads: zip archives (xlsx) that would unpack to more than this, or that are compressed more than
+# this ratio, are refused with 400 before any importer opens them (yilian/accounts/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "yilian.accounts.uploads.ZipBombGuard",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+YILIAN_UPLOAD_MAX_UNPACKED_MB = int(os.environ.get("YILIAN_UPLOAD_MAX_UNPACKED_MB", "1000"))
+YILIAN_UPLOAD_MAX_RATIO = int(os.environ.get("YILIAN_UPLOAD_MAX_RATIO", "100"))
 
 # Idle logout: the session expires this long after the last request.
 SESSION_COOKIE_AGE = int(os.environ.get("YILIAN_IDLE_TIMEOUT_MINUTES", "30")) * 60
@@ -254,24 +303,21 @@ TASKS = {"default": {"BACKEND": "huey.contrib.djhuey.tasks_backend.HueyBackend"}
 YILIAN_PDF_PROCESSES = int(os.environ.get("YILIAN_PDF_PROCESSES", str(min(2, os.cpu_count() or 1))))
 
 
-# ------------------------------------------------------------- Notices, public pages, cache
-# One cache every web process of a server shares: the public booking pages' rate limits are counted
-# in it. Files in var/cache by default (no write contention with an SQLite database); with several
-# machines, YILIAN_CACHE=database keeps it in the database (table created by the appointments
-# migrations) and YILIAN_REDIS_URL puts it in Redis.
-_CACHE = os.environ.get("YILIAN_CACHE", "redis" if _REDIS_URL else "file")
-CACHES = {"default": {
+# ------------------------------------------------------------- Cache (rate limits)
+# One cache every web process shares; the rate limits of login and the public pages count in it.
+# Redis when YILIAN_REDIS_URL is set (atomic counters, several machines); otherwise the database
+# (table created by the migrations) on PostgreSQL, and files in var/cache on SQLite, where a cache
+# write per public request would queue behind the database's single writer. YILIAN_CACHE overrides.
+_CACHE = os.environ.get("YILIAN_CACHE", "redis" if _REDIS_URL else "database" if os.environ.get("DATABASE_URL")
+                        else "file")
+_CACHE_BACKEND = {
     "file": {"BACKEND": "yilian.appointments.cache.FileCache", "LOCATION": str(DATA_DIR / "cache"),
              "OPTIONS": {"MAX_ENTRIES": 100_000}},
-    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "yilian_cache",
+    "database": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": RATELIMIT_CACHE_TABLE,
                  "OPTIONS": {"MAX_ENTRIES": 100_000}},
     "redis": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_URL},
-}[_CACHE]}
-RATELIMIT_USE_CACHE = "default"
-# Behind a reverse proxy, count residents by the header it sets (e.g. HTTP_X_REAL_IP), not by the proxy.
-RATELIMIT_IP_META_KEY = os.environ.get("YILIAN_CLIENT_IP_HEADER", "REMOTE_ADDR")
-YILIAN_PUBLIC_RATE = os.environ.get("YILIAN_PUBLIC_RATE", "30/m")  # form submits per client address
-YILIAN_PUBLIC_READ_RATE = os.environ.get("YILIAN_PUBLIC_READ_RATE", "120/m")  # page views per client address
+}[_CACHE]
+CACHES = {"default": _CACHE_BACKEND, "ratelimit": {**_CACHE_BACKEND, "KEY_PREFIX": "ratelimit"}}
 
 # E-mail goes through an SMTP server (a city's relay); SMS through an adapter for the city's provider:
 # YILIAN_SMS_BACKEND is a dotted path to a class with send(phone, text) -> message id, and

@@ -29,9 +29,3 @@ def make_slot(clinic, *, days=3, capacity=2, **kwargs):
     return Session.objects.create(clinic=clinic, date=timezone.localdate() + timedelta(days=days),
                                   capacity=capacity, **fields)
 
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits(settings, tmp_path):
-    """The rate limits count in a cache of this test's own (the file cache Yilian uses by default)."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                   "LOCATION": str(tmp_path / "cache")}}

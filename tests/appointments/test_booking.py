@@ -134,7 +134,8 @@ def test_contracted_residents_get_the_kept_places(clinic, staff):
 
 
 def test_public_pages_are_rate_limited(slot, settings):
-    settings.YILIAN_PUBLIC_RATE = "3/m"
+    settings.RATELIMIT_ENABLE = True
+    settings.YILIAN_PUBLIC_WRITE_RATE = "3/m"
     client = _client()
     answers = [client.post(f"/appointments/clinic/{slot.clinic_id}/find/", {"code": "X", "phone": "1"}).status_code
                for _ in range(5)]

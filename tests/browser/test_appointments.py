@@ -22,8 +22,6 @@ pytestmark = pytest.mark.browser
 def clinic_demo(transactional_db, settings, tmp_path):
     settings.YILIAN_SMS_BACKEND = "yilian.notices.sms.FileSmsBackend"
     settings.YILIAN_SMS_OPTIONS = {"path": str(tmp_path / "sms.log")}
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                                   "LOCATION": str(tmp_path / "cache")}}
     settings.YILIAN_NOTICE_SWEEP_SECONDS = 0  # the sweep runs at once (no delayed task in immediate mode)
     HUEY.immediate = True  # the worker's task runs in the server thread: no queue file is touched
     clinic = InstitutionFactory(name=CLINIC)

@@ -72,7 +72,9 @@ def test_a_clinic_outside_the_surveys_region_is_404(client, town, survey):
     assert client.get(f"/indicators/s/{survey.pk}/{elsewhere.pk}/").status_code == 404
 
 
-def test_the_public_page_is_rate_limited(client, town, survey):
+def test_the_public_page_is_rate_limited(client, town, survey, settings):
+    settings.RATELIMIT_ENABLE = True
+    settings.YILIAN_PUBLIC_WRITE_RATE = "20/m"
     url = f"/indicators/s/{survey.pk}/{town.clinics[0].pk}/"
     statuses = [client.post(url, _answer(survey, phone=f"139000001{n:02d}")).status_code for n in range(22)]
     assert statuses[-1] == 429 and statuses.count(302) == 20

@@ -6,10 +6,12 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_ratelimit.core import is_ratelimited
 from ninja import Field, Router, Schema, Status
 from ninja.responses import Response
 from ninja.security import APIKeyCookie, HttpBearer
 
+from . import mfa
 from .models import ApiToken, Membership
 
 # Writing last_used_at on every call would turn each read into a write; a minute is precise enough.
@@ -48,6 +50,10 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request, key):
         if not request.user.is_authenticated:
             return None
+        from .middleware import gate_target
+
+        if gate_target(request) is not None:  # second factor or new password still owed
+            return None
         request.auth_user = request.user
         return request.user
 
@@ -59,6 +65,7 @@ class TokenIn(Schema):
     username: str
     password: str
     name: str = Field("API client", max_length=80, description="What the token is for, e.g. the client's name")
+    otp: str = Field("", max_length=20, description="Second-factor code; required for users who have or need one")
 
 
 class TokenOut(Schema):
@@ -75,14 +82,28 @@ class MessageOut(Schema):
     summary="Issue an API token",
 )
 def token_issue(request, payload: TokenIn):
+    if is_ratelimited(request, group="login", key="ip", rate=settings.YILIAN_LOGIN_RATE, increment=True):
+        return Status(429, {"detail": _("Too many requests. Please wait a minute and try again.")})
     # authenticate() with the request lets django-axes count failures and refuse locked-out users.
     user = authenticate(request=request, username=payload.username, password=payload.password)
     if getattr(request, "axes_locked_out", False):
         return _locked_out(request)
     if user is None:
         return Status(401, {"detail": _("Please enter a correct username and password.")})
+    refusal = _second_factor_refusal(user, payload.otp)
+    if refusal:
+        return Status(401, {"detail": refusal})
     key = ApiToken.issue(user, payload.name)[1]
     return Status(201, {"token": key, "name": payload.name})
+
+
+def _second_factor_refusal(user, code: str) -> str:
+    """Why a token is refused to a user who has (or must have) a second factor, or ''."""
+    if mfa.has_second_factor(user):
+        return "" if mfa.verify(user, code) else _("A valid second-factor code (otp) is required.")
+    if mfa.mfa_required(user):
+        return _("Set up a second factor in the web application before requesting a token.")
+    return ""
 
 
 def _locked_out(request):

@@ -25,9 +25,17 @@ class UserCreateForm(MembershipForm):
     username = forms.CharField(label=_("user name"), max_length=150)
     full_name = forms.CharField(label=_("full name"), max_length=150, required=False)
     email = forms.EmailField(label=_("e-mail"), required=False)
-    password = forms.CharField(label=_("initial password"), widget=forms.PasswordInput, min_length=10)
+    password = forms.CharField(label=_("initial password"), widget=forms.PasswordInput, min_length=12)
     field_order = ["username", "full_name", "email", "password", "role", "region", "institution"]
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("token name"), max_length=80, help_text=_("e.g. the system that will use it"))
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("code"), max_length=20,
+        help_text=_("The six digits your authenticator app shows, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+    )

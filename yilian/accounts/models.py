@@ -128,3 +128,18 @@ class ApiToken(models.Model):
     @classmethod
     def find(cls, key: str):
         return cls.objects.select_related("user").filter(digest=_digest(key), user__is_active=True).first()
+
+
+class PasswordAge(models.Model):
+    """When the user last chose a password (for periodic change, YILIAN_PASSWORD_MAX_AGE_DAYS)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="password_age")
+    changed_at = models.DateTimeField(_("password changed"))
+
+    class Meta:
+        verbose_name = _("password age")
+        verbose_name_plural = _("password ages")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.changed_at:%Y-%m-%d}"

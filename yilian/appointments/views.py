@@ -29,7 +29,6 @@ from yilian.support.forms_visits import add_service_error
 from . import selectors, services
 from .forms import BookingForm, ClosureForm, FindForm, PublishForm, ScheduleForm, StaffBookingForm
 from .models import Booking, Schedule, Session, SessionType
-from .ratelimit import public_rate_limit
 
 MY_BOOKINGS = "yilian_bookings"
 COOKIE_AGE = 120 * 24 * 3600  # a booking can be months ahead
@@ -63,7 +62,6 @@ def _my_booking(request, clinic, code) -> Booking:
                              code=code, session__clinic=clinic)
 
 
-@public_rate_limit
 def public_clinic(request, clinic_id):
     """The clinic's bookable sessions of the coming days, by type."""
     clinic = _public_clinic(clinic_id)
@@ -77,7 +75,6 @@ def public_clinic(request, clinic_id):
         "days": days, "day": day})
 
 
-@public_rate_limit
 def public_book(request, clinic_id, session_id):
     session = get_object_or_404(Session.objects.select_related("clinic__region", "doctor__hospital", "team"),
                                 pk=session_id, clinic_id=clinic_id, clinic__kind__in=Institution.GRASSROOTS_KINDS)
@@ -100,14 +97,12 @@ def public_book(request, clinic_id, session_id):
         "clinic": session.clinic, "session": session, "form": form, "places_left": places_left})
 
 
-@public_rate_limit
 def public_booking(request, clinic_id, code):
     clinic = _public_clinic(clinic_id)
     booking = _my_booking(request, clinic, code)
     return render(request, "appointments/public/booking.html", {"clinic": clinic, "booking": booking})
 
 
-@public_rate_limit
 def public_find(request, clinic_id):
     """Code and phone open a booking; a wrong code and a wrong phone get the same answer."""
     clinic = _public_clinic(clinic_id)
@@ -125,7 +120,6 @@ def public_find(request, clinic_id):
     return render(request, "appointments/public/find.html", {"clinic": clinic, "form": form})
 
 
-@public_rate_limit
 @require_POST
 def public_cancel(request, clinic_id, code):
     clinic = _public_clinic(clinic_id)
@@ -139,7 +133,6 @@ def public_cancel(request, clinic_id, code):
     return redirect("public-appointment", clinic_id=clinic.pk, code=booking.code)
 
 
-@public_rate_limit
 def public_reschedule(request, clinic_id, code):
     clinic = _public_clinic(clinic_id)
     booking = _my_booking(request, clinic, code)

@@ -6,13 +6,14 @@ of one field comes only from POST …/reveal with a reason. Mount with
 """
 
 from datetime import date
+from typing import Literal
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from yilian.core import audit
 from yilian.core.scoping import VIEW
-from yilian.network.api import Pagination
+from yilian.network.api import DbInt, Pagination
 
 from . import services
 from .models import REVEAL, Resident, Tag
@@ -49,8 +50,8 @@ class ResidentDetailOut(ResidentOut):
 
 class ResidentFilter(Schema):
     q: str | None = Field(None, description="Name, pinyin initials, a full ID number or a phone number")
-    tag: str | None = Field(None, json_schema_extra={"enum": list(Tag.values)})
-    community: int | None = None
+    tag: Literal[tuple(Tag.values)] | None = None
+    community: DbInt | None = None
 
 
 class RevealIn(Schema):

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_ratelimit.decorators import ratelimit
 
 from yilian.core.scoping import CHANGE, scope_for
 from yilian.core.views import file_response, paginate
@@ -332,12 +331,9 @@ def _public_target(survey_id, clinic_id):
     return survey, clinic
 
 
-@ratelimit(key="ip", rate="20/m", method="POST", block=False)
-@ratelimit(key="ip", rate="120/m", method="GET", block=False)
 def public_survey(request, survey_id, clinic_id):
-    """No login: a resident answers on their phone after scanning the clinic's QR code."""
-    if getattr(request, "limited", False):
-        return render(request, "indicators/public_limited.html", status=429)
+    """No login: a resident answers on their phone after scanning the clinic's QR code (rate-limited
+    per address, like every public- page, by yilian.accounts.middleware.RateLimitMiddleware)."""
     survey, clinic = _public_target(survey_id, clinic_id)
     form = SurveyAnswerForm(request.POST or None, survey=survey)
     if request.method == "POST" and form.is_valid():
@@ -352,10 +348,7 @@ def public_survey(request, survey_id, clinic_id):
     return render(request, "indicators/public_survey.html", {"survey": survey, "clinic": clinic, "form": form})
 
 
-@ratelimit(key="ip", rate="120/m", block=False)
 def public_survey_thanks(request, survey_id, clinic_id):
-    if getattr(request, "limited", False):
-        return render(request, "indicators/public_limited.html", status=429)
     survey, clinic = _public_target(survey_id, clinic_id)
     return render(request, "indicators/public_thanks.html", {"survey": survey, "clinic": clinic})
 

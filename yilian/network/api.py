@@ -4,13 +4,17 @@ Reads go through ``Model.objects.for_user(user, "view")``; out of scope is 404. 
 the ids of the payload through the user's scoped querysets, then call ``services``.
 """
 
+import json
+import re
 from datetime import date
+from typing import Annotated, Literal, get_args
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import Field, PatchDict, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.responses import Response
+from pydantic import BeforeValidator
 
 from yilian.core.models import IdempotentRequest
 from yilian.core.scoping import CHANGE, VIEW
@@ -34,6 +38,8 @@ from .schemas import (
 
 router = Router()
 MAX_PAGE_SIZE = 200
+# Database integers are 64-bit; a larger offset or id would overflow the query instead of finding nothing.
+MAX_DB_INT = 2**63 - 1
 
 
 class Pagination(LimitOffsetPagination):
@@ -41,7 +47,36 @@ class Pagination(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_DB_INT)
+
+
+def _iso_date(value):
+    """Dates in queries as YYYY-MM-DD only (pydantic alone would also take "0" as 1 January 1970)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Give the date as YYYY-MM-DD.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+DbInt = Annotated[int, Field(ge=-MAX_DB_INT, le=MAX_DB_INT)]
+
+
+def checked_patch(request, payload: dict, schema) -> dict:
+    """A PATCH body must be an object, and fields that cannot be empty cannot be set to null."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ValidationError(_("The body must be a JSON object."))
+    nulls = {name: _("This field cannot be null.") for name, value in payload.items()
+             if value is None and name in schema.model_fields
+             and type(None) not in get_args(schema.model_fields[name].annotation)}
+    if nulls:
+        raise ValidationError(nulls)
+    return payload
 
 
 def visible(model, request):
@@ -100,8 +135,8 @@ def created(request, payload: Schema, create, schema):
 
 
 class RegionFilter(Schema):
-    level: str | None = Field(None, json_schema_extra={"enum": list(Region.Level.values)})
-    parent: int | None = None
+    level: Literal[tuple(Region.Level.values)] | None = None
+    parent: DbInt | None = None
 
 
 @router.get("/regions", response=list[RegionOut], tags=["regions"])
@@ -125,9 +160,9 @@ def region_detail(request, region_id: int):
 
 class InstitutionFilter(Schema):
     q: str | None = Field(None, description="Part of the name or short name, or their pinyin initials")
-    kind: str | None = Field(None, json_schema_extra={"enum": list(Institution.Kind.values)})
-    region: int | None = Field(None, description="A region id; institutions in its whole subtree")
-    standard: str | None = Field(None, json_schema_extra={"enum": list(Institution.Standard.values)})
+    kind: Literal[tuple(Institution.Kind.values)] | None = None
+    region: DbInt | None = Field(None, description="A region id; institutions in its whole subtree")
+    standard: Literal[tuple(Institution.Standard.values)] | None = None
 
 
 @router.get("/institutions", response=list[InstitutionOut], tags=["institutions"])
@@ -166,7 +201,7 @@ def institution_create(request, payload: InstitutionIn):
 @router.patch("/institutions/{int:institution_id}", response=InstitutionOut, tags=["institutions"])
 def institution_update(request, institution_id: int, payload: PatchDict[InstitutionIn]):
     institution = Institution.objects.get_for_user_or_404(request.auth_user, CHANGE, pk=institution_id)
-    data = resolve_ids(payload, request, INSTITUTION_LINKS)
+    data = resolve_ids(checked_patch(request, payload, InstitutionIn), request, INSTITUTION_LINKS)
     return services.institution_update(by=request.auth_user, institution=institution, **data)
 
 
@@ -175,7 +210,7 @@ def institution_update(request, institution_id: int, payload: PatchDict[Institut
 
 @router.get("/pilots", response=list[PilotOut], tags=["pilots"])
 @paginate(Pagination)
-def pilot_list(request, district: int | None = Query(None, description="A region id; pilots in its subtree")):
+def pilot_list(request, district: DbInt | None = Query(None, description="A region id; pilots in its subtree")):  # noqa: B008
     pilots = visible(PilotCommunity, request)
     if district is not None:
         pilots = in_subtree(request, pilots, district, "region__path")
@@ -214,10 +249,10 @@ def alliance_detail(request, alliance_id: int):
 
 
 class PairingFilter(Schema):
-    hospital: int | None = None
-    clinic: int | None = None
-    district: int | None = Field(None, description="A region id; pairings of clinics in its subtree")
-    active_on: date | None = Field(None, description="Only pairings running on this day")
+    hospital: DbInt | None = None
+    clinic: DbInt | None = None
+    district: DbInt | None = Field(None, description="A region id; pairings of clinics in its subtree")
+    active_on: IsoDate | None = Field(None, description="Only pairings running on this day")
 
 
 @router.get("/pairings", response=list[PairingOut], tags=["pairings"])
@@ -264,6 +299,7 @@ def pairing_create(request, payload: PairingIn):
 @router.patch("/pairings/{int:pairing_id}", response=PairingDetailOut, tags=["pairings"])
 def pairing_update(request, pairing_id: int, payload: PatchDict[PairingIn]):
     pairing = Pairing.objects.get_for_user_or_404(request.auth_user, CHANGE, pk=pairing_id)
+    payload = checked_patch(request, payload, PairingIn)
     pilot_ids = payload.pop("pilots", None)
     data = resolve_ids(payload, request, PAIRING_LINKS)
     pilots = None if pilot_ids is None else resolve_many(request, PilotCommunity, pilot_ids, "pilots")
@@ -276,7 +312,7 @@ def pairing_update(request, pairing_id: int, payload: PatchDict[PairingIn]):
 
 @router.get("/liaisons", response=list[LiaisonOut], tags=["liaisons"])
 @paginate(Pagination)
-def liaison_list(request, hospital: int | None = None):
+def liaison_list(request, hospital: DbInt | None = None):
     liaisons = visible(Liaison, request)
     if hospital is not None:
         liaisons = liaisons.filter(hospital_id=hospital)
@@ -303,7 +339,7 @@ def liaison_create(request, payload: LiaisonIn):
 @router.patch("/liaisons/{int:liaison_id}", response=LiaisonOut, tags=["liaisons"])
 def liaison_update(request, liaison_id: int, payload: PatchDict[LiaisonIn]):
     liaison = Liaison.objects.get_for_user_or_404(request.auth_user, CHANGE, pk=liaison_id)
-    data = resolve_ids(payload, request, LIAISON_LINKS)
+    data = resolve_ids(checked_patch(request, payload, LiaisonIn), request, LIAISON_LINKS)
     return services.liaison_save(by=request.auth_user, liaison=liaison, **data)
 
 

@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yilian.appointments.ratelimit import public_rate_limit
 from yilian.appointments.services import normalize_phone
 from yilian.core.views import paginate
 
@@ -43,7 +42,6 @@ class OptOutForm(forms.Form):
             raise ValidationError(_("Enter a valid e-mail address or a mainland mobile number.")) from exc
 
 
-@public_rate_limit
 def public_opt_out(request):
     """Residents stop non-essential notices (health tips, campaigns); booking messages still reach them."""
     form = OptOutForm(request.POST or None)

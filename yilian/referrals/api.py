@@ -17,6 +17,7 @@ from ninja.responses import Response
 from yilian.core.models import IdempotentRequest
 from yilian.core.scoping import CHANGE, VIEW
 from yilian.familydoctor.models import Resident
+from yilian.network.api import MAX_DB_INT
 
 from . import fhir, selectors, services
 from .models import Department, GreenChannelType, Referral
@@ -97,7 +98,7 @@ def referral_create(request, payload: ReferralIn):
 
 @router.get("/referrals", response=list[ReferralOut])
 def referral_list(request, tab: Literal["received", "sent", "pending"] = "received",
-                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+                  limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_DB_INT)):
     """My institution's received, sent or pending (waiting for our answer) referrals."""
     return list(selectors.listing(request.auth_user, tab)[offset:offset + limit])
 
