@@ -9,7 +9,6 @@ from django.urls import path
 from yilian.appointments import services
 from yilian.appointments.forms import BookingForm
 from yilian.appointments.models import Booking, Session
-from yilian.appointments.ratelimit import public_rate_limit
 from yilian.core.services import save_validated
 from yilian.notices.services import notify_contact
 from yilian.support.forms_visits import add_service_error
@@ -27,7 +26,6 @@ def naive_booking_create(*, session, name, phone, reason="", client_key=None):
     return booking
 
 
-@public_rate_limit
 def naive_book(request, clinic_id, session_id):
     session = get_object_or_404(Session.objects.select_related("clinic"), pk=session_id, clinic_id=clinic_id)
     form = BookingForm(request.POST or None)
@@ -42,4 +40,6 @@ def naive_book(request, clinic_id, session_id):
         "clinic": session.clinic, "session": session, "form": form, "places_left": 0})
 
 
-urlpatterns = [path("bench/naive/<int:clinic_id>/<int:session_id>/", naive_book), *yilian_urls]
+# A public- name: the same per-address rate limit as the real booking page (RateLimitMiddleware).
+urlpatterns = [path("bench/naive/<int:clinic_id>/<int:session_id>/", naive_book, name="public-bench-naive-book"),
+               *yilian_urls]
