@@ -199,8 +199,13 @@ def bench_database(label: str, env: dict, args) -> list[dict]:
     world = _sub(env, "seed", str(args.places))
     port = _free_port()
     log = (Path(env["YILIAN_DATA_DIR"]) / f"server-{label}.log").open("wb")
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],  # noqa: S603
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    if args.server == "gunicorn":  # as `yilian production` serves it: several worker processes
+        command = [str(Path(sys.executable).parent / "gunicorn"), "yilian.wsgi:application", "-c",
+                   str(ROOT / "yilian" / "ops" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                   "--workers", str(args.workers)]
+    else:
+        command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)  # noqa: S603
     rows = []
     try:
         for _ in range(150):
@@ -222,6 +227,10 @@ def bench_database(label: str, env: dict, args) -> list[dict]:
     return rows
 
 
+def _server_label(args) -> str:
+    return f"gunicorn, {args.workers} workers" if args.server == "gunicorn" else "manage.py runserver (threaded)"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("command", nargs="?", default="bench", choices=["bench", "seed", "taken"])
@@ -231,6 +240,9 @@ def main():
     parser.add_argument("--window", type=float, default=8.0, help="seconds over which the attempts arrive")
     parser.add_argument("--clients", type=int, default=64, help="concurrent connections at most")
     parser.add_argument("--peer-first", action="store_true", help="run the peer's burst first")
+    parser.add_argument("--server", choices=["runserver", "gunicorn"], default="runserver",
+                        help="runserver (threaded, one process) or gunicorn with --workers processes")
+    parser.add_argument("--workers", type=int, default=5)
     args = parser.parse_args()
     if args.command == "seed":
         print(json.dumps(seed(int(args.values[0]))))
@@ -249,7 +261,7 @@ def main():
     print(f"load at start: {os.getloadavg()}  data: {tmp}")
     rows = [row for label, env in databases for row in bench_database(label, env, args)]
     print(f"\n{args.attempts} attempts within {args.window:.0f} s for {args.places} places, "
-          f"≤ {args.clients} concurrent, manage.py runserver (threaded); load at end: {os.getloadavg()}")
+          f"≤ {args.clients} concurrent, {_server_label(args)}; load at end: {os.getloadavg()}")
     header = (f"{'database':<11}{'booking':<23}{'booked':>7}{'full':>6}{'errors':>7}{'overbooked':>11}"
               f"{'p50 ms':>8}{'p95 ms':>8}{'p95 booked':>11}{'p95 full':>9}{'wall s':>7}")
     print(header)

@@ -11,7 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from . import health, metrics
 
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 @never_cache
-@csrf_exempt
+@require_safe
 def healthz(request):
     checks = health.run_checks()
     healthy = all(c["ok"] for c in checks.values())

@@ -8,6 +8,8 @@ from datetime import datetime
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from yilian.network.api import MAX_DB_INT
+
 from . import services
 from .engine import PlanningError
 from .models import Scenario
@@ -66,7 +68,7 @@ class WhatIfIn(Schema):
 
 
 @router.get("/planning/scenarios", response=list[ScenarioOut])
-def scenario_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+def scenario_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_DB_INT)):
     return list(Scenario.objects.for_user(request.auth_user).select_related("region")[offset:offset + limit])
 
 

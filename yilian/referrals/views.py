@@ -242,6 +242,7 @@ def roster(request):
                                                      "page": paginate(request, shifts), "now": now})
 
 
+@login_required
 def notifications(request):
     """Referral notices live in the platform's one inbox now; old links and bookmarks land there."""
     return redirect("notice-inbox")

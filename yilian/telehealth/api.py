@@ -19,6 +19,7 @@ from yilian.core import audit
 from yilian.core.models import IdempotentRequest
 from yilian.core.scoping import CHANGE, VIEW
 from yilian.familydoctor.models import Resident
+from yilian.network.api import MAX_DB_INT
 from yilian.network.models import Institution
 from yilian.referrals.models import Department
 
@@ -147,13 +148,13 @@ def _digest(upload) -> str:
 
 
 @router.get("/telehealth/worklist", response=list[StudyOut])
-def worklist(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+def worklist(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_DB_INT)):
     """Open studies sent to my hospital, most urgent and longest waiting first."""
     return list(selectors.worklist(request.auth_user)[offset:offset + limit])
 
 
 @router.get("/telehealth/studies", response=list[StudyOut])
-def study_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+def study_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_DB_INT)):
     """Studies I may see, newest first."""
     return list(Study.objects.for_user(request.auth_user).order_by("-sent_at", "-pk")[offset:offset + limit])
 
@@ -219,7 +220,7 @@ def consultation_create(request, payload: ConsultationIn):
 
 
 @router.get("/telehealth/consultations", response=list[ConsultationOut])
-def consultation_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0)):
+def consultation_list(request, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_DB_INT)):
     return list(Consultation.objects.for_user(request.auth_user)[offset:offset + limit])
 
 
