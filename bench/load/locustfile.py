@@ -147,7 +147,7 @@ _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 class Resident(HttpUser):
     weight = 2
-    wait_time = between(3, 8)
+    wait_time = between(8, 15)  # under the public pages' limit of 10 submits a minute per address
 
     def on_start(self):
         n = next(_numbers)
