@@ -148,8 +148,13 @@ class Production:
             command.append("--skip-prepare")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.stdout, stderr=self.stderr,  # noqa: S603
                                         start_new_session=True)
-        wait_for(lambda: self.get("/healthz")[0] == 200 or self._died(), 300, "yilian production to answer /healthz")
-        assert self.process.poll() is None, f"yilian production exited:\n{self.errors()}"
+        try:
+            wait_for(lambda: self.get("/healthz")[0] == 200 or self._died(), 300,
+                     "yilian production to answer /healthz")
+            assert self.process.poll() is None, f"yilian production exited:\n{self.errors()}"
+        except BaseException:
+            self.stop()  # never leave gunicorn and the workers running after a failed start
+            raise
 
     def _died(self):
         return self.process.poll() is not None
