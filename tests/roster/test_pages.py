@@ -120,6 +120,21 @@ def test_cancel_a_doctor_replans_with_few_changes_then_approve(client):
     assert first.doctor.name in page
 
 
+def test_a_doctor_who_cancels_takes_his_pins_with_him(client):
+    login(client, "sy1_coordinator")
+    run = solve(client)
+    first = run.result["assignments"][0]
+    client.post(f"/roster/runs/{run.pk}/rules/", {"kind": "pin", "doctor": first["doctor"], "clinic": first["clinic"],
+                                                 "day": first["day"]})
+    client.post(f"/roster/runs/{run.pk}/again/")
+    pinned = RosterRun.objects.latest("pk")
+    assert pinned.status == RosterRun.Status.DONE
+    client.post(f"/roster/runs/{pinned.pk}/cancel/", {"doctor": first["doctor"], "from": "2026-02-01"})
+    replan = RosterRun.objects.latest("pk")
+    assert replan.kind == RosterRun.Kind.REPLAN and replan.status == RosterRun.Status.DONE, replan.result
+    assert not any(a["doctor"] == first["doctor"] for a in replan.result["assignments"])
+
+
 def test_out_of_scope_is_404(client):
     login(client, "sy1_coordinator")
     run = solve(client)

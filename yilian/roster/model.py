@@ -795,6 +795,19 @@ def solve_plain(problem: Problem, *, seconds: float = 60.0, workers: int = 2) ->
 # --------------------------------------------------------------------- re-planning
 
 
+def _gone_days(problem: Problem, cancel_from: date | None) -> set[date]:
+    return {d for d in problem.days if cancel_from is None or d >= cancel_from}
+
+
+def without_doctor(problem: Problem, cancelled: str, *, cancel_from: date | None = None) -> Problem:
+    """The month as it stands once a doctor cancels: he is free on none of the days he leaves, and his
+    pins on those days no longer bind (a pin cannot hold a doctor who is not coming)."""
+    gone = _gone_days(problem, cancel_from)
+    doctors = [_without_days(d, gone) if d.id == cancelled else d for d in problem.doctors]
+    pins = [p for p in problem.pins if not (p.doctor == cancelled and p.day in gone)]
+    return Problem(**{**problem.__dict__, "doctors": doctors, "pins": pins})
+
+
 def replan(problem: Problem, previous: list[Assignment], cancelled: str, *, cancel_from: date | None = None,
            seconds: float = 5.0, workers: int = 2) -> Solution:
     """A doctor cancels (from ``cancel_from`` on, or the whole month): cover the days he leaves with as
@@ -806,10 +819,8 @@ def replan(problem: Problem, previous: list[Assignment], cancelled: str, *, canc
     the number of assignments changed (removed or added).
     """
     started = time.monotonic()
-    gone = {d for d in problem.days if cancel_from is None or d >= cancel_from}
-    doctors = [_without_days(d, gone) if d.id == cancelled else d for d in problem.doctors]
-    pins = [p for p in problem.pins if not (p.doctor == cancelled and p.day in gone)]
-    changed_problem = Problem(**{**problem.__dict__, "doctors": doctors, "pins": pins})
+    gone = _gone_days(problem, cancel_from)
+    changed_problem = without_doctor(problem, cancelled, cancel_from=cancel_from)
     index = Index(changed_problem)
     found = conflicts(changed_problem, index)
     if found:
