@@ -243,6 +243,8 @@ def main():
     parser.add_argument("--server", choices=["runserver", "gunicorn"], default="runserver",
                         help="runserver (threaded, one process) or gunicorn with --workers processes")
     parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--databases", type=lambda v: v.lower().split(","), default=["sqlite", "postgresql"],
+                        help="which of sqlite,postgresql to run (PostgreSQL needs DATABASE_URL)")
     args = parser.parse_args()
     if args.command == "seed":
         print(json.dumps(seed(int(args.values[0]))))
@@ -258,6 +260,8 @@ def main():
                              "YILIAN_SQLITE_PATH": str(tmp / "bench.sqlite3")})]
     if os.environ.get("DATABASE_URL"):
         databases.append(("PostgreSQL", base))
+    databases = [(label, {**env, "YILIAN_BENCH_SERVER": args.server}) for label, env in databases
+                 if label.lower() in args.databases]
     print(f"load at start: {os.getloadavg()}  data: {tmp}")
     rows = [row for label, env in databases for row in bench_database(label, env, args)]
     print(f"\n{args.attempts} attempts within {args.window:.0f} s for {args.places} places, "

@@ -149,3 +149,48 @@ def test_reminders_go_out_once_the_day_before(clinic):
     assert services.send_reminders() == 1 and services.send_reminders() == 0
     assert Delivery.objects.filter(kind="appointments.reminder").count() == 1
     assert timezone.localdate() + timedelta(days=1) == slot.date
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crowd_racing_for_the_last_places_gets_exactly_them():
+    """Eight residents and one resent form race for three places: three bookings, the resent form
+    answers with the booking it made, everybody else is told the session is full."""
+    import threading
+
+    from django.db import OperationalError, connection
+
+    from tests.factories import InstitutionFactory
+
+    slot = make_slot(InstitutionFactory(), capacity=3)
+    barrier = threading.Barrier(10)
+    outcomes = []
+    resent = uuid.uuid4().hex
+
+    def attempt(phone, key):
+        barrier.wait()
+        try:
+            result = services.booking_create(session=slot, name="居民", phone=phone, client_key=key)
+            outcomes.append(("booked" if result.created else "replayed", result.obj.pk))
+        except services.SessionFull:
+            outcomes.append(("full", None))
+        except (ValidationError, OperationalError) as exc:
+            outcomes.append(("error", str(exc)))
+        finally:
+            connection.close()
+
+    callers = [(f"1380000000{i}", uuid.uuid4().hex) for i in range(8)] + [("13900000000", resent)] * 2
+    threads = [threading.Thread(target=attempt, args=caller) for caller in callers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    errors = [o for o in outcomes if o[0] == "error"]
+    booked = {pk for kind, pk in outcomes if kind == "booked"}
+    if connection.vendor == "sqlite":
+        # the shared in-memory test database answers a table lock at once instead of waiting
+        assert all("locked" in message for _, message in errors), errors
+    else:
+        assert not errors and len(booked) == 3, outcomes
+    assert set(Booking.objects.filter(session=slot).values_list("pk", flat=True)) == booked and len(booked) <= 3
+    assert {pk for kind, pk in outcomes if kind == "replayed"} <= booked
+    assert Delivery.objects.filter(channel="sms").count() == len(booked)  # one confirmation per booking

@@ -139,11 +139,14 @@ def _check_bookable(session: Session, *, walk_in: bool = False):
 
 def _check_place(session: Session, *, priority: bool, walk_in: bool = False):
     """Counted under the session's lock. Contracted residents may also use the places kept for them."""
-    active = session.bookings.filter(status__in=Booking.ACTIVE)
-    if active.count() >= session.capacity and not walk_in:
+    if walk_in:
+        return
+    taken = session.bookings.filter(status__in=Booking.ACTIVE).aggregate(
+        all=Count("pk"), open=Count("pk", filter=Q(priority=False)))
+    if taken["all"] >= session.capacity:
         raise SessionFull({"session": _("This session is full; choose another one.")})
     open_places = session.capacity - session.priority_places
-    if not priority and not walk_in and active.filter(priority=False).count() >= open_places:
+    if not priority and taken["open"] >= open_places:
         raise SessionFull({"session": _("This session is full; the remaining places are kept for the "
                                         "family-doctor team's contracted residents.")})
 
@@ -186,28 +189,51 @@ def booking_create(*, by=None, session: Session, name: str, phone: str, reason: 
         # went. Places only come back by cancellation, so "full" is true at this instant; the count
         # that gives a place is the one under the lock below.
         raise SessionFull({"session": _("This session is full; choose another one.")})
+    replayed = _replay(client_key, session, phone)
+    if replayed is not None:
+        return replayed
+    booking = _validated_booking(session, name=name, phone=phone, reason=reason, client_key=client_key,
+                                 channel=channel, by=by)
     with place_lock(), transaction.atomic():
+        # From here to the commit the session's row is locked and every other booking of it waits:
+        # only what must be counted under the lock happens here, everything else was checked above.
         session = Session.objects.select_for_update().get(pk=session.pk)
         replayed = _replay(client_key, session, phone)
         if replayed is not None:
             return replayed
-        _check_bookable(session, walk_in=walk_in)
+        if session.cancelled:  # cancelled by the clinic a moment ago
+            raise ValidationError({"session": _("This session was cancelled.")})
         _check_not_booked(session, phone)
-        priority = is_contracted(session, phone)
-        _check_place(session, priority=priority, walk_in=walk_in)
-        now = timezone.now()
-        booking = Booking(session=session, code=_unused_code(), name=name, phone=phone, channel=channel,
-                          reason=(reason or "").strip(), client_key=client_key or None, priority=priority,
-                          status=Booking.Status.ARRIVED if walk_in else Booking.Status.BOOKED,
-                          arrived_at=now if walk_in else None)
+        _check_place(session, priority=booking.priority, walk_in=walk_in)
+        booking.session = session
         try:
             with transaction.atomic():
-                save_validated(booking, by)
-        except IntegrityError as exc:  # the same phone in a concurrent request
+                booking._history_user = by
+                booking.save()
+        except IntegrityError as exc:  # the same phone, or the same form, in a concurrent request
+            replayed = _replay(client_key, session, phone)
+            if replayed is not None:
+                return replayed
             raise ValidationError({"phone": _("This phone number already has a booking for this session.")}) from exc
         if not walk_in:
             tell_resident(booking, "appointments.booked", _("%(clinic)s: booked %(when)s, %(what)s. Code %(code)s."))
     return Result(booking, created=True)
+
+
+def _validated_booking(session: Session, *, name, phone, reason, client_key, channel, by) -> Booking:
+    """The booking as it will be saved, checked before the session is locked. The uniqueness of the
+    phone, code and form key is checked again by the database when it is saved."""
+    walk_in = channel == Booking.Channel.WALK_IN
+    _check_bookable(session, walk_in=walk_in)
+    _check_not_booked(session, phone)
+    now = timezone.now()
+    booking = Booking(session=session, code=_unused_code(), name=name, phone=phone, channel=channel,
+                      reason=(reason or "").strip(), client_key=client_key or None,
+                      priority=is_contracted(session, phone),
+                      status=Booking.Status.ARRIVED if walk_in else Booking.Status.BOOKED,
+                      arrived_at=now if walk_in else None)
+    booking.full_clean(validate_unique=False, validate_constraints=False)
+    return booking
 
 
 def tell_resident(booking: Booking, kind: str, template: str, *, essential: bool = True, dedupe: str = ""):
