@@ -6,3 +6,8 @@ class FamilyDoctorConfig(AppConfig):
     name = "yilian.familydoctor"
     label = "familydoctor"
     verbose_name = _("Family doctors")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -3,6 +3,13 @@
 Three grouped aggregate queries (tags × active contracts; planned visits due; hypertensive
 residents' last blood pressure), each returning one row per (clinic, community, …); the roll-up
 to clinics and districts happens on those few rows in Python. Lowest coverage first.
+
+For a city of a million residents those queries take seconds, too long for a dashboard many
+supervisors open. So the worker keeps the cells of today per clinic (``CoverageCell``), and a
+clinic's cells count as current until a change of its residents, tags, contracts or visits is
+committed (``coverage_changed``: saves through the models' signals, bulk writes by explicit calls).
+A view reads the current cells and computes only the other clinics live: its figures are always
+those of now, whether the worker has caught up or not.
 """
 
 from __future__ import annotations
@@ -10,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.db import transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,6 +29,7 @@ from yilian.network.models import Institution, Region
 
 from .models import ResidentTag, Tag
 from .models_care import Contract, CoverageTarget, PlannedVisit, VisitRecord
+from .models_coverage import CoverageCell, CoverageState
 
 DEFAULT_TARGET = 85  # per cent; the seeds' key-population target (elderly first)
 LEVELS = {"community": pgettext_lazy("coverage level", "Community"),
@@ -132,7 +142,7 @@ def coverage_report(user, *, level: str = "clinic", population: str = Tag.ELDERL
     """Rows of ``level`` (community, clinic or district) the user may see, lowest coverage of
     ``population`` first (rows without members of that population last)."""
     day = day or timezone.localdate()
-    cells = _cells(list(clinics_in_scope(user).values_list("pk", flat=True)), day)
+    cells = _report_cells(list(clinics_in_scope(user).values_list("pk", flat=True)), day)
     clinic_ids = {c for c, _x in cells}
     clinics = {i.pk: i for i in Institution.objects.filter(pk__in=clinic_ids).select_related("region")}
     regions = {r.pk: r for r in Region.objects.filter(
@@ -157,3 +167,77 @@ def coverage_report(user, *, level: str = "clinic", population: str = Tag.ELDERL
         return (value is None, value if value is not None else 0, row.name)
 
     return sorted(rows.values(), key=order)
+
+
+# ------------------------------------------------------------------- the worker's snapshot
+
+
+def _max_age() -> dt.timedelta:
+    """Cells older than this are computed again even without a recorded change: a bound on how long a
+    change made by a path that does not report it (a raw SQL fix, a new bulk write) can go unseen."""
+    return dt.timedelta(minutes=getattr(settings, "YILIAN_COVERAGE_MAX_AGE_MINUTES", 60))
+
+
+def _current_states(clinic_ids, day: dt.date):
+    return CoverageState.objects.filter(
+        clinic_id__in=clinic_ids, day=day, computed_at__gt=timezone.now() - _max_age()).filter(
+        Q(changed_at__isnull=True) | Q(changed_at__lt=F("computed_at")))
+
+
+def _report_cells(clinic_ids: list[int], day: dt.date) -> dict[tuple[int, int | None], Row]:
+    """The cells of ``clinic_ids``: today's from the snapshot where it is current, the rest live."""
+    if day != timezone.localdate():
+        return _cells(clinic_ids, day)
+    current = set(_current_states(clinic_ids, day).values_list("clinic_id", flat=True))
+    cells = {(c.clinic_id, c.community_id): Row("cell", None, "", population=c.population, due=c.due,
+                                                on_time=c.on_time, hypertensive=c.hypertensive,
+                                                controlled=c.controlled)
+             for c in CoverageCell.objects.filter(day=day, clinic_id__in=current)}
+    stale = [pk for pk in clinic_ids if pk not in current]
+    if stale:
+        cells.update(_cells(stale, day))
+    return cells
+
+
+def coverage_changed(clinic_ids) -> None:
+    """Record, once the transaction commits, that these clinics' figures changed. Stamped after the
+    commit: a computation that began before it cannot have seen the change, and counts as stale."""
+    ids = sorted({pk for pk in clinic_ids if pk})
+    if ids:
+        transaction.on_commit(lambda: _stamp_changed(ids))
+
+
+def _stamp_changed(clinic_ids: list[int]):
+    # an upsert: a computation under way for a clinic without a state row yet must still end stale
+    now = timezone.now()
+    CoverageState.objects.bulk_create([CoverageState(clinic_id=pk, changed_at=now) for pk in clinic_ids],
+                                      update_conflicts=True, unique_fields=["clinic"], update_fields=["changed_at"])
+
+
+def refresh_coverage(*, batch: int = 10, refresh_after: dt.timedelta | None = None) -> int:
+    """The worker's part: compute today's cells of every grassroots clinic whose cells are not current
+    (or are older than ``refresh_after``, half the maximum age by default). Returns the clinics done."""
+    day = timezone.localdate()
+    refresh_after = refresh_after if refresh_after is not None else _max_age() / 2
+    clinic_ids = list(Institution.objects.filter(kind__in=Institution.GRASSROOTS_KINDS).values_list("pk", flat=True))
+    fresh = set(_current_states(clinic_ids, day).filter(computed_at__gt=timezone.now() - refresh_after)
+                .values_list("clinic_id", flat=True))
+    todo = [pk for pk in clinic_ids if pk not in fresh]
+    for start in range(0, len(todo), batch):
+        _store(todo[start:start + batch], day)
+    return len(todo)
+
+
+def _store(clinic_ids: list[int], day: dt.date):
+    began = timezone.now()
+    cells = _cells(clinic_ids, day)
+    with transaction.atomic():
+        CoverageCell.objects.filter(clinic_id__in=clinic_ids).delete()
+        CoverageCell.objects.bulk_create([
+            CoverageCell(day=day, clinic_id=clinic_id, community_id=community_id, population=row.population,
+                         due=row.due, on_time=row.on_time, hypertensive=row.hypertensive,
+                         controlled=row.controlled)
+            for (clinic_id, community_id), row in cells.items()])
+        CoverageState.objects.bulk_create(
+            [CoverageState(clinic_id=pk, day=day, computed_at=began) for pk in clinic_ids],
+            update_conflicts=True, unique_fields=["clinic"], update_fields=["day", "computed_at"])

@@ -41,6 +41,7 @@ from yilian.core.scoping import scope_for
 from yilian.network.models import Institution, Region
 
 from . import idnumber
+from .coverage import coverage_changed
 from .models import (
     AGE_TAGS,
     Household,
@@ -469,6 +470,7 @@ def _apply(plan: Plan, origin, today, source, progress):
                           summary_of=lambda r: _import_summary(r, created, changed))
         audit.record_many(user, audit.Action.CREATE, households, origin=origin,
                           region_path_of=lambda obj: paths.get(obj.clinic_id, ""))
+        coverage_changed({clinic.pk, *paths, *(r.clinic_id for r in plan.existing.values())})
     return households, tags
 
 

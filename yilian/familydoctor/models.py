@@ -401,6 +401,10 @@ def refresh_age_tags(as_of: dt.date | None = None, residents=None, batch_size: i
                 added += len(ResidentTag.objects.bulk_create(batch))
                 batch = []
         added += len(ResidentTag.objects.bulk_create(batch))
+    if added or removed:
+        from .coverage import coverage_changed
+
+        coverage_changed(base.values_list("clinic_id", flat=True).distinct())
     return added, removed
 
 
@@ -416,3 +420,4 @@ from .models_care import (  # noqa: E402,F401  (teams, contracts and visits: one
     VisitRecord,
     VisitRule,
 )
+from .models_coverage import CoverageCell, CoverageState  # noqa: E402,F401  (the coverage view's snapshot)

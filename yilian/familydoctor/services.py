@@ -19,6 +19,7 @@ from yilian.core.scoping import CHANGE, VIEW, scope_for, under_regions
 from yilian.network.models import Institution, Region
 
 from . import idnumber
+from .coverage import coverage_changed
 from .models import (
     AGE_TAGS,
     REVEAL,
@@ -266,6 +267,7 @@ def tag_remove(*, by, tag: ResidentTag, origin=None):
         raise ValidationError(_("This tag follows from the age in the ID number and cannot be removed."))
     kind = tag.kind
     tag.delete()
+    coverage_changed([resident.clinic_id])
     audit.record(by, Action.UPDATE, resident, origin=origin, summary=f"{resident.audit_summary()} · -{kind}")
 
 

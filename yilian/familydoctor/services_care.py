@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from yilian.core import audit
 from yilian.core.scoping import CHANGE, VIEW, scope_for
 
+from .coverage import coverage_changed
 from .models import Resident, ResidentTag
 from .models_care import (
     Contract,
@@ -277,6 +278,8 @@ def generate_visit_plan(clinic, until: dt.date, *, today: dt.date | None = None,
             created += len(PlannedVisit.objects.bulk_create(batch, ignore_conflicts=True))
             batch = []
     created += len(PlannedVisit.objects.bulk_create(batch, ignore_conflicts=True))
+    if created:
+        coverage_changed(clinic_ids)
     return created
 
 

@@ -1,7 +1,8 @@
 """Work the job workers do by themselves (djhuey imports this module in every worker).
 
 Every minute: the checks that must not wait for a cron entry an operator may forget (referrals
-nobody accepted in time and studies about to miss their turnaround go to the duty leader).
+nobody accepted in time and studies about to miss their turnaround go to the duty leader), and the
+family-doctor coverage cells of the clinics whose figures changed.
 Every night: the family doctors' visit plans; every afternoon: tomorrow's booking reminders.
 Each is idempotent, so two workers (or two machines) running the same one do no harm; a lock keeps
 them from running it at the same moment.
@@ -24,6 +25,7 @@ EVERY_MINUTE = [
     "yilian.referrals.services.escalate_overdue",
     "yilian.telehealth.services.escalate_studies",
     "yilian.notices.services.deliver_due",  # e-mail and SMS a stopped worker left behind, and retries
+    "yilian.familydoctor.coverage.refresh_coverage",  # the coverage view's cells of clinics that changed
 ]
 
 
