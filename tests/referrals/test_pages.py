@@ -99,6 +99,21 @@ def test_green_channel_path_through_pages(client, net):
     assert referral.status == "closed"
 
 
+def test_the_desk_shows_the_most_urgent_a_page_at_a_time(client, net, monkeypatch):
+    from yilian.referrals import views
+
+    monkeypatch.setattr(views, "DESK_PAGE_SIZE", 2)
+    routine = [services.referral_create(**referral_kwargs(net, client_key=f"r{i}")).obj for i in range(2)]
+    urgent = services.referral_create(**referral_kwargs(net, urgency=2, client_key="u")).obj
+    login(client, net.desk_user)
+    first = client.get(reverse("referral-desk")).content.decode()
+    assert f'href="/referrals/{urgent.pk}/"' in first and f'href="/referrals/{routine[0].pk}/"' in first
+    assert f'href="/referrals/{routine[1].pk}/"' not in first and "3 records" in first
+    assert "?page=1" in first  # the queue refreshes the page the desk is on
+    second = client.get(reverse("referral-desk-queue") + "?page=2").content.decode()
+    assert f'href="/referrals/{routine[1].pk}/"' in second and f'href="/referrals/{urgent.pk}/"' not in second
+
+
 def test_invalid_step_shows_message_and_changes_nothing(client, net):
     referral = services.referral_create(**referral_kwargs(net)).obj
     login(client, net.desk_user)

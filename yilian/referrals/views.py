@@ -29,6 +29,7 @@ from .forms import AcceptForm, DeclineForm, DownReferralForm, DutyShiftForm, Ref
 from .models import DutyShift, FollowUpTask, Referral
 
 LIST_RELATED = ("resident", "from_institution", "to_institution", "department", "green_channel")
+DESK_PAGE_SIZE = 50
 
 
 def _add_errors(form, exc: ValidationError):
@@ -138,8 +139,10 @@ def referral_down(request, pk):
 
 def _desk_context(request):
     now = timezone.now()
-    rows = [(r, selectors.clock(r, now)) for r in selectors.desk_queue(request.user).select_related(*LIST_RELATED)]
-    return {"rows": rows, "now": now, "active": selectors.green_channel_active(request.user)
+    # most urgent and longest waiting first, a page at a time: a busy hub has hundreds waiting
+    page = paginate(request, selectors.desk_queue(request.user).select_related(*LIST_RELATED), DESK_PAGE_SIZE)
+    rows = [(r, selectors.clock(r, now)) for r in page]
+    return {"rows": rows, "page": page, "now": now, "active": selectors.green_channel_active(request.user)
             .select_related(*LIST_RELATED)}
 
 
