@@ -1,18 +1,20 @@
 """Load benchmark of two-way referral at the size issue 4 names (not run by the tests).
 
-N referrals (default 100 000, a year of a county's traffic) are bulk-loaded into a temporary SQLite
-database, a real ``manage.py runserver`` process serves it, and C concurrent clients (default 50)
-on loopback run for D seconds:
+N referrals (default 100 000, a year of a county's traffic) are bulk-loaded into the database — a
+temporary SQLite file, or the PostgreSQL server of DATABASE_URL — a real server serves it (gunicorn
+with several worker processes as ``yilian production`` runs it, or ``manage.py runserver``), and C
+concurrent users (default 50) on loopback work for D seconds, each pausing ``--think`` seconds
+between requests as a person does (0: every user fires its next request at once):
 
-- clinic clients create referrals through the API (with a client_key) — target p95 < 200 ms;
-- hub clients open the pending queue page and accept a waiting referral through the API
+- clinic users create referrals through the API (with a client_key) — target p95 < 200 ms;
+- hub desk users open the pending queue page and accept a waiting referral through the API
   — targets p95 < 200 ms each;
-- supervisor clients open the monthly statistics page — target p95 < 500 ms.
+- supervisors open the monthly statistics page — target p95 < 500 ms.
 
-Compared with the issue's targets; errors must be 0. The referral router is served through the
-test mount (``tests.referrals.kill_settings``) until yilian/api.py mounts it. Run from the root:
+Compared with the issue's targets (it names no peer); errors must be 0. Run from the root:
 
-    .venv/bin/python bench/bench_referrals.py [--referrals 100000] [--clients 50] [--seconds 30]
+    .venv/bin/python bench/bench_referrals.py --server gunicorn                        # SQLite
+    scripts/pg.sh run .venv/bin/python bench/bench_referrals.py --server gunicorn      # PostgreSQL
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TMP = Path(tempfile.mkdtemp(prefix="yilian-bench-referrals-"))
 os.environ.update({
     "DJANGO_SETTINGS_MODULE": "tests.referrals.kill_settings", "YILIAN_DATA_DIR": str(TMP),
+    "YILIAN_LOG_LEVEL": "WARNING",
     "YILIAN_SQLITE_PATH": str(TMP / "bench.sqlite3"), "YILIAN_MEDIA_ROOT": str(TMP / "media"), "YILIAN_DEBUG": "0",
 })
 sys.path.insert(0, str(ROOT))
@@ -117,6 +120,7 @@ class Load:
         self.errors = defaultdict(int)
         self.kinds = defaultdict(int)
         self.lock = threading.Lock()
+        self.record_from = 0.0  # requests started before this (the warm-up) are not counted
 
     def call(self, name, path, *, token=None, cookie=None, body=None):
         headers = {"Content-Type": "application/json"}
@@ -139,6 +143,8 @@ class Load:
             ok, payload = False, b""
             self.kinds[f"{name}: {type(exc).__name__} {exc}"[:160]] += 1
         elapsed = (time.perf_counter() - start) * 1000
+        if start < self.record_from:
+            return payload
         with self.lock:
             self.times[name].append(elapsed)
             if not ok:
@@ -146,8 +152,9 @@ class Load:
         return payload
 
 
-def run(world, port, clients: int, seconds: float):
+def run(world, port, clients: int, seconds: float, think: tuple[float, float], warmup: float):
     load = Load(port)
+    load.record_from = time.perf_counter() + warmup
     tokens = {}
     for entry in world["clinics"] + world["hubs"]:
         tokens[entry["user"].pk] = ApiToken.issue(entry["user"], "bench")[1]
@@ -157,14 +164,20 @@ def run(world, port, clients: int, seconds: float):
     waiting = defaultdict(list)
     for pk, hub_id in Referral.objects.filter(status=Referral.Status.SENT).values_list("pk", "to_institution_id"):
         waiting[hub_id].append(pk)
-    stop = time.monotonic() + seconds
+    stop = time.monotonic() + warmup + seconds
     counter = iter(range(10**9))
+    pause_rng = random.Random(7)
+
+    def pause():
+        if think[1]:
+            time.sleep(pause_rng.uniform(*think))
 
     def clinic_client(n):
         per_hub = len(world["clinics"]) // len(world["hubs"])
         c = world["clinics"][(n % len(world["hubs"])) * per_hub + (n // len(world["hubs"])) % per_hub]  # hub n % hubs
         while time.monotonic() < stop:
-            answer = load.call("create", "/referrals-api/v1/referrals", token=tokens[c["user"].pk], body={
+            pause()
+            answer = load.call("create", "/api/v1/referrals", token=tokens[c["user"].pk], body={
                 "resident": c["residents"][0].pk, "department": c["hub"]["dept"].pk, "icd_code": "I21.0",
                 "urgency": 2, "consent": True, "reason": "bench", "client_key": f"b{next(counter)}"})
             if answer:
@@ -174,15 +187,18 @@ def run(world, port, clients: int, seconds: float):
     def hub_client(n):
         h = world["hubs"][n % len(world["hubs"])]
         while time.monotonic() < stop:
-            load.call("pending queue", "/referrals/?tab=pending", cookie=cookies[n])
+            pause()
+            load.call("pending queue", "/referrals/desk/queue/", cookie=cookies[n])
+            pause()
             with load.lock:
                 pk = waiting[h["hub"].pk].pop() if waiting[h["hub"].pk] else None
             if pk is not None:
-                load.call("accept", f"/referrals-api/v1/referrals/{pk}/steps", token=tokens[h["user"].pk],
+                load.call("accept", f"/api/v1/referrals/{pk}/steps", token=tokens[h["user"].pk],
                           body={"action": "accept", "bed": "1"})
 
     def supervisor_client(n):
         while time.monotonic() < stop:
+            pause()
             load.call("monthly stats", "/referrals/stats/", cookie=supervisor_cookies[n])
 
     roles = [clinic_client] * (clients * 5 // 10) + [hub_client] * (clients * 4 // 10)
@@ -196,19 +212,33 @@ def run(world, port, clients: int, seconds: float):
     return load
 
 
+def _server(args, port):
+    if args.server == "gunicorn":  # as `yilian production` serves it: several worker processes
+        return [str(Path(sys.executable).parent / "gunicorn"), "yilian.wsgi:application", "-c",
+                str(ROOT / "yilian" / "ops" / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+                "--workers", str(args.workers)]
+    return [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--think", type=lambda v: tuple(float(x) for x in v.split("-")), default=(1.0, 3.0),
+                        help="pause between a user's requests, seconds: MIN-MAX (0-0 for none)")
+    parser.add_argument("--server", choices=["runserver", "gunicorn"], default="gunicorn")
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--warmup", type=float, default=15, help="seconds of load before the counting starts")
     args = parser.parse_args()
-    print(f"load at start: {os.getloadavg()}  data: {TMP}")
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    print(f"load at start: {os.getloadavg()}  data: {TMP}  database: {database}")
     t0 = time.perf_counter()
     world = build(args.referrals)
     print(f"built {Referral.objects.count()} referrals in {time.perf_counter() - t0:.1f} s")
     port = free_port()
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],  # noqa: S603
-                              cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.referrals.kill_settings", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(_server(args, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
                               stderr=(TMP / "server.log").open("wb"))
     try:
         for _ in range(150):
@@ -217,11 +247,13 @@ def main():
                     break
             except OSError:
                 time.sleep(0.2)
-        load = run(world, port, args.clients, args.seconds)
+        load = run(world, port, args.clients, args.seconds, args.think, args.warmup)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    print(f"\n{args.clients} clients, {args.seconds:.0f} s, {args.referrals} referrals, SQLite, runserver")
+    served = f"gunicorn, {args.workers} workers" if args.server == "gunicorn" else "runserver"
+    print(f"\n{args.clients} users, think {args.think[0]:g}–{args.think[1]:g} s, {args.seconds:.0f} s, "
+          f"{args.referrals} referrals, {database}, {served}; load at end: {os.getloadavg()}")
     print(f"{'operation':<16}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'target':>8}{'p95/target':>12}")
     for name, target in TARGETS_MS.items():
         times = sorted(load.times[name])
