@@ -1,0 +1,542 @@
+"""The access matrix of telehealth, indicators, planning, roster and appointments.
+
+Same two districts as tests/test_access_matrix.py (``world``), each with its own studies, report,
+consultation, survey, ledger entry, coverage scenario, roster run and pin, schedule, session and
+booking. The rule tables below are checked against the URL configuration: every URL pattern of
+these apps that takes an id (and every API operation with an id in its path) needs a rule, so a new
+endpoint without one fails ``test_every_object_endpoint_has_a_rule``. The promise of each rule:
+
+* any id of district B, asked for by any role of district A, answers 404 (a POST answers 403 or 404
+  and changes nothing), also when only one of several ids is B's;
+* the rule's owner roles of A get 200 on A's object.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+
+import pytest
+from django.apps import apps as django_apps
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import user_with_role
+from tests.familydoctor.factories import ResidentFactory, make_id
+from tests.security.urlwalk import all_routes, api_operations
+from tests.support.factories import DoctorFactory, ProgrammeFactory
+from tests.test_access_matrix import ROLES, _api_ids, _body_text, _client, _member, world  # noqa: F401
+from yilian.accounts.models import Membership
+
+APPS = ("telehealth", "indicators", "planning", "roster", "appointments")
+SUPERVISOR, COORDINATOR, CLINIC, DOCTOR = (Membership.Role.SUPERVISOR, Membership.Role.COORDINATOR,
+                                           Membership.Role.CLINIC_STAFF, Membership.Role.DOCTOR)
+ALL = tuple(ROLES)
+SIDES = (("A", "甲"), ("B", "乙"))
+MONTH = date(2026, 2, 1)
+
+
+# ------------------------------------------------------------------------------------------- the data
+
+
+def _telehealth(world):
+    """A reported imaging study (CT file, signed critical report), a waiting one, a consultation."""
+    from tests.telehealth.factories import ct, upload
+    from yilian.referrals.models import Department
+    from yilian.telehealth import services
+
+    out = {}
+    for side, label in SIDES:
+        district = world[side]
+        staff = user_with_role(CLINIC, district.clinic)
+        reader = user_with_role(COORDINATOR, district.hospital)
+        resident = ResidentFactory(clinic=district.clinic, name=f"{label}远程居民",
+                                   id_number=make_id(date(1960, 5, 1), sequence=201 if side == "A" else 203))
+
+        def send(question):
+            return services.study_create(by=staff, resident=resident, modality="imaging", urgency=2,  # noqa: B023
+                                         question=question, files=[upload("ct.dcm", ct())]).obj
+
+        study = send(f"{label}胸部 CT")
+        services.report_sign(by=reader, study=study, findings="右肺结节", conclusion="建议随访", critical=True,
+                             recommendation="green")
+        department = Department.objects.create(hospital=district.hospital, name=f"{label}远程心内科")
+        consultation = services.consultation_request(
+            by=staff, resident=resident, department=department, requested_for=timezone.now() + timedelta(days=1),
+            question="会诊", studies=[study]).obj
+        out[side] = {"resident": resident, "study": study, "study_file": study.files.first(),
+                     "open_study": send(f"{label}复查"), "consultation": consultation}
+    return out
+
+
+def _indicators(world):
+    """A query indicator of the whole city (shared by both districts), a survey and a ledger entry each."""
+    from yilian.indicators import services
+    from yilian.indicators.models import Indicator, Pack
+    from yilian.indicators.models_ledgers import HealthEducationActivity
+
+    pack = Pack.objects.create(slug="access-matrix", title_zh="测试指标", title_en="Test pack", city="测试市",
+                               seed_file="000_test.txt", version="1", start=date(2021, 1, 1))
+    indicator = Indicator.objects.create(
+        pack=pack, code="pilots-counted", name_zh="试点数", name_en="Pilots", unit="个", shipped=False,
+        definition={"query": {"numerator": {"model": "network.PilotCommunity", "by": "region"}}},
+        source_sentence="建成试点")
+    out = {}
+    for side, label in SIDES:
+        district = world[side]
+        out[side] = {"indicator": indicator, "survey": services.survey_create_default(region=district.region),
+                     "ledger": HealthEducationActivity.objects.create(
+                         institution=district.clinic, date=timezone.localdate(), kind="lecture",
+                         topic=f"{label}区健康讲座标记")}
+    return out
+
+
+def _planning(world):
+    """A scenario of A computed by the real engine; B's a copy of its results in district B."""
+    from tests.planning.factories import CENTRE, upload_files
+    from yilian.network.models import Institution
+    from yilian.planning import services
+    from yilian.planning.models import Scenario
+
+    own = world["A"]
+    Institution.objects.filter(pk=own.clinic.pk).update(longitude=f"{CENTRE[0]:.6f}", latitude=f"{CENTRE[1]:.6f}")
+    planner = user_with_role(SUPERVISOR, own.region)
+    scenario = services.scenario_start(by=planner, data={"name": "甲区方案", "region": own.region, "new_sites": 1},
+                                       files=upload_files(), language="en", run_now=True)
+    assert scenario.status == Scenario.Status.DONE, scenario.message
+    theirs = Scenario.objects.create(
+        name="乙区方案", region=world["B"].region, status=Scenario.Status.DONE, results=scenario.results,
+        prepared=scenario.prepared.name, covered_share=scenario.covered_share,
+        created_by=user_with_role(SUPERVISOR, world["B"].region))
+    return {"A": {"scenario": scenario}, "B": {"scenario": theirs}}
+
+
+def _roster(world):
+    """A finished run of each district's hospital and a pin of one of its doctors."""
+    from yilian.roster.models import RosterRule, RosterRun
+
+    out = {}
+    for side, label in SIDES:
+        district = world[side]
+        programme = ProgrammeFactory(region=district.region)
+        doctor = DoctorFactory(hospital=district.hospital, name=f"{label}派驻医生")
+        coordinator = user_with_role(COORDINATOR, district.hospital)
+        run = RosterRun.objects.create(programme=programme, month=MONTH, hospital=district.hospital,
+                                       status=RosterRun.Status.DONE, requested_by=coordinator)
+        rule = RosterRule.objects.create(programme=programme, month=MONTH, kind=RosterRule.Kind.PIN, doctor=doctor,
+                                         clinic=district.clinic, created_by=coordinator)
+        out[side] = {"run": run, "roster_rule": rule, "doctor": doctor}
+    return out
+
+
+def _appointments(world):
+    """A schedule of each district's clinic, a session three days ahead and a resident's booking."""
+    from yilian.appointments import services
+    from yilian.appointments.models import Schedule, Session, SessionType
+
+    out = {}
+    for side, label in SIDES:
+        clinic = world[side].clinic
+        schedule = Schedule.objects.create(clinic=clinic, session_type=SessionType.GENERAL, starts=time(8, 0),
+                                           ends=time(11, 0), capacity=3)
+        session = Session.objects.create(clinic=clinic, date=timezone.localdate() + timedelta(days=3),
+                                         session_type=SessionType.GENERAL, starts=time(9, 0), ends=time(9, 30),
+                                         capacity=2)
+        booking = services.booking_create(session=session, name=f"{label}预约居民", phone="13912345678").obj
+        out[side] = {"schedule": schedule, "session": session, "booking": booking}
+    return out
+
+
+BUILDERS = {"telehealth": _telehealth, "indicators": _indicators, "planning": _planning, "roster": _roster,
+            "appointments": _appointments}
+# kinds every district shares (the city's configuration): never "B's", so never swapped for B's
+SHARED_KINDS = {"indicator"}
+
+
+class AppWorld:
+    """Builds an app's data for both districts the first time a rule of that app asks for it."""
+
+    def __init__(self, districts):
+        self.districts = districts
+        self.data = {"A": {}, "B": {}}
+        self.built = set()
+
+    def build(self, app):
+        if app not in self.built:
+            for side, objects in BUILDERS[app](self.districts).items():
+                self.data[side].update(objects)
+            self.built.add(app)
+
+    def object(self, side, kind):
+        return self.data[side][kind] if kind in self.data[side] else getattr(self.districts[side], kind)
+
+    def value(self, side, spec):
+        """``kind`` is the object's id; ``kind.attr`` one of its attributes (a booking's code)."""
+        kind, _, attr = spec.partition(".")
+        obj = self.object(side, kind)
+        return getattr(obj, attr) if attr else obj.pk
+
+
+@pytest.fixture
+def app_world(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return AppWorld(world)
+
+
+# ------------------------------------------------------------------------------------------- the rules
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A URL of one object: any of its ids from district B answers 404 to every role of A (a POST 403 or
+    404, changing nothing); ``owners`` of A get 200 on A's object (GET)."""
+
+    ids: tuple = ()          # (URL kwarg, kind): the ids in the path
+    qids: tuple = ()         # (query parameter, kind): ids in the query string (?region=)
+    owners: tuple = (SUPERVISOR,)
+    method: str = "GET"
+    fixed: tuple = ()        # (URL kwarg, value) that are not ids: an export's format, a step
+    params: str = ""         # a fixed query string, e.g. "format=xlsx"
+    body: object = None      # a POST's form data (dict) or JSON body (str)
+
+
+@dataclass(frozen=True)
+class CityWide:
+    """An object of the whole city's configuration, not of a district: ``owners`` get ``ok``, every
+    other role 404 (and a POST changes nothing)."""
+
+    ids: tuple
+    owners: tuple = (SUPERVISOR,)
+    method: str = "GET"
+    ok: int = 200
+    body: object = None
+
+
+@dataclass(frozen=True)
+class Public:
+    """A residents' page without login (rate-limited). Anonymous: district A's ids answer ``own``, a mix
+    of A's and B's ids 404 (a clinic's page never opens another clinic's survey, session or booking)."""
+
+    reason: str
+    ids: tuple
+    own: int = 200
+    method: str = "GET"
+
+
+ALL_BUT_DOCTOR = (SUPERVISOR, COORDINATOR, CLINIC)
+STUDY = (("pk", "study"),)
+STUDY_FILE = (("pk", "study"), ("file_pk", "study_file"))
+CONSULTATION = (("pk", "consultation"),)
+REGION_Q = (("region", "region"),)
+SCENARIO = (("pk", "scenario"),)
+RUN = (("pk", "run"),)
+BOOKING_URL = (("clinic_id", "clinic"), ("code", "booking.code"))
+
+# Every URL pattern of the five apps that takes an id.
+OBJECT_RULES = {
+    # a study: its sending clinic, its reading hospital (coordinators and doctors), the region's supervisors
+    "telehealth-study": Obj(STUDY, owners=ALL),
+    "telehealth-file": Obj(STUDY_FILE, owners=ALL),
+    "telehealth-image": Obj(STUDY_FILE, owners=ALL),
+    "telehealth-report-pdf": Obj(STUDY, owners=(CLINIC,)),  # one owner: a PDF costs a WeasyPrint run
+    "telehealth-fhir": Obj(STUDY, owners=ALL),
+    "telehealth-claim": Obj(STUDY, owners=(), method="POST"),
+    "telehealth-report": Obj(STUDY, owners=(), method="POST", body={
+        "findings": "无异常", "conclusion": "正常", "recommendation": "local"}),
+    "telehealth-green-channel": Obj(STUDY, owners=(), method="POST", body={"icd_code": "I21.0", "consent": "on"}),
+    "telehealth-consultation": Obj(CONSULTATION, owners=ALL),
+    "telehealth-consultation-step": Obj(CONSULTATION, owners=(), method="POST", fixed=(("step", "opinion"),),
+                                        body={"opinion": "转上级医院"}),
+    "telehealth-resident": Obj((("pk", "resident"),), owners=(SUPERVISOR, CLINIC)),  # a resident is his clinic's
+    # an indicator is the city's; what it shows is the region chosen in ?region=
+    "indicator-detail": Obj((("pk", "indicator"),), qids=REGION_Q, owners=ALL),
+    "indicator-records": Obj((("pk", "indicator"),), qids=REGION_Q, owners=ALL),
+    "indicator-edit": CityWide((("pk", "indicator"),)),
+    "indicator-weight": CityWide((("pk", "indicator"),), method="POST", ok=302, body={"weight": "3"}),
+    "indicator-survey-results": Obj((("pk", "survey"),), owners=ALL),
+    "indicator-survey-qr": Obj((("pk", "survey"), ("clinic_id", "clinic")), owners=(SUPERVISOR, CLINIC)),
+    "public-survey": Public("a resident scans the clinic's QR code", (("survey_id", "survey"), ("clinic_id", "clinic"))),
+    "public-survey-thanks": Public("after answering", (("survey_id", "survey"), ("clinic_id", "clinic"))),
+    # a scenario: the supervisors of its area only
+    "planning-detail": Obj(SCENARIO),
+    "planning-map": Obj(SCENARIO),
+    "planning-map-data": Obj(SCENARIO),
+    "planning-export": Obj(SCENARIO, fixed=(("kind", "xlsx"),)),
+    "planning-whatif": Obj(SCENARIO, owners=(), method="POST", body=json.dumps({"changes": []})),
+    # a hospital's roster run: its coordinators and the supervisors above it
+    "roster-run": Obj(RUN, owners=(SUPERVISOR, COORDINATOR)),
+    "roster-rule-add": Obj(RUN, owners=(), method="POST", body={"kind": "forbid"}),
+    "roster-rule-delete": Obj((("pk", "run"), ("rule_pk", "roster_rule")), owners=(), method="POST"),
+    "roster-rerun": Obj(RUN, owners=(), method="POST"),
+    "roster-cancel": Obj(RUN, owners=(), method="POST", body={"from": "2026-02-10"}),
+    "roster-approve": Obj(RUN, owners=(), method="POST"),
+    # a clinic's bookings and schedules: its staff and the region
+    "appointment-mark": Obj((("pk", "booking"),), owners=(), method="POST", body={"status": "arrived"}),
+    "appointment-schedule-publish": Obj((("pk", "schedule"),), owners=(), method="POST", body={
+        "start": "2026-03-02", "end": "2026-03-06"}),
+    "public-appointments": Public("a clinic's open sessions, for residents", (("clinic_id", "clinic"),)),
+    "public-appointment-book": Public("booking a place", (("clinic_id", "clinic"), ("session_id", "session"))),
+    "public-appointment-find": Public("finding a booking by code and phone", (("clinic_id", "clinic"),)),
+    # a booking page opens only in the browser that made or found it: a code alone is 404
+    "public-appointment": Public("a resident's booking", BOOKING_URL, own=404),
+    "public-appointment-cancel": Public("cancelling it", BOOKING_URL, own=404, method="POST"),
+    "public-appointment-reschedule": Public("moving it", BOOKING_URL, own=404),
+}
+
+# Every API operation of the five apps with an id in its path.
+API_OBJECT_RULES = {
+    "study_detail": Obj((("study_id", "study"),), owners=ALL),
+    "report_detail": Obj((("study_id", "study"),), owners=ALL),
+    "report_fhir": Obj((("study_id", "study"),), owners=ALL),
+    "study_claim": Obj((("study_id", "study"),), owners=(), method="POST", body="{}"),
+    "report_sign": Obj((("study_id", "study"),), owners=(), method="POST", body=json.dumps({
+        "findings": "无异常", "conclusion": "正常", "recommendation": "local"})),
+    "consultation_confirm": Obj((("consultation_id", "consultation"),), owners=(), method="POST",
+                                body=json.dumps({"slot": "2030-01-01T09:00:00+08:00"})),
+    "consultation_opinion": Obj((("consultation_id", "consultation"),), owners=(), method="POST",
+                                body=json.dumps({"opinion": "转上级医院"})),
+    "dashboard": Obj((("region_id", "region"),), owners=ALL),
+    "assessment_fhir": Obj((("region_id", "region"),), fixed=(("year", 2026),), owners=ALL),
+    "scenario_detail": Obj((("scenario_id", "scenario"),)),
+    "scenario_whatif": Obj((("scenario_id", "scenario"),), owners=(), method="POST",
+                           body=json.dumps({"changes": []})),
+}
+
+# Pages and exports whose object is chosen in the query string (URL name, rule).
+QUERY_RULES = [
+    ("indicator-dashboard", Obj(qids=REGION_Q, owners=ALL)),
+    ("indicator-laggards", Obj(qids=REGION_Q, owners=ALL)),
+    ("indicator-assessment", Obj(qids=REGION_Q, owners=ALL)),
+    ("indicator-assessment", Obj(qids=REGION_Q, params="format=xlsx")),
+    ("indicator-assessment", Obj(qids=REGION_Q, params="format=pdf")),
+]
+
+
+@dataclass(frozen=True)
+class AppListing:
+    """A whole-scope list: ``kind``'s marker of A is in it for ``owners``, B's never for anyone."""
+
+    kind: str
+    owners: tuple = (SUPERVISOR,)
+    fixed: tuple = ()
+    marker: str = field(default="", compare=False)  # the attribute shown; "" for API lists (by id)
+
+
+# Exports of the whole scope (URL name → rule) and API lists (operation → rule).
+LISTING_EXPORTS = {
+    "indicator-ledger-export": AppListing("ledger", owners=(SUPERVISOR, CLINIC), fixed=(("kind", "health-education"),),
+                                          marker="topic"),
+}
+APP_API_LIST_RULES = {
+    "study_list": AppListing("study", owners=ALL),
+    "worklist": AppListing("open_study", owners=(COORDINATOR, DOCTOR)),  # the reading hospital's open studies
+    "consultation_list": AppListing("consultation", owners=ALL),
+    "scenario_list": AppListing("scenario"),
+}
+
+
+def app_export_rules() -> set[str]:
+    """URL names of the five apps' exports that have a rule here (for test_access_matrix's check)."""
+    return set(LISTING_EXPORTS) | set(OBJECT_RULES)
+
+
+# --------------------------------------------------------------------------------- the generated check
+
+
+def _int_kwargs(route) -> bool:
+    return "<int:" in route.route
+
+
+def test_every_object_endpoint_has_a_rule():
+    routes = {r.name for r in all_routes() if r.app in APPS and _int_kwargs(r)}
+    assert routes == set(OBJECT_RULES), (f"URLs with an id and no rule: {routes - set(OBJECT_RULES)}; "
+                                         f"rules without a URL: {set(OBJECT_RULES) - routes}")
+    operations = {op.name for op in api_operations() if op.app in APPS and "{" in op.path}
+    assert operations == set(API_OBJECT_RULES), f"API operations with an id and no rule: {operations ^ set(API_OBJECT_RULES)}"
+    lists = {op.name for op in api_operations() if op.is_list and op.app in APPS}
+    assert lists == set(APP_API_LIST_RULES), f"API lists without a rule: {lists ^ set(APP_API_LIST_RULES)}"
+    names = {r.name for r in all_routes()}
+    assert {name for name, _rule in QUERY_RULES} <= names
+
+
+# ------------------------------------------------------------------------------------------- the tests
+
+
+def _route(name):
+    return next(r for r in all_routes() if r.name == name)
+
+
+def _operation(name):
+    return next(op for op in api_operations() if op.name == name and "{" in op.path)
+
+
+def _path_values(app_world, rule, sides: dict) -> dict:
+    values = {kwarg: app_world.value(sides[kwarg], kind) for kwarg, kind in rule.ids}
+    return values | dict(getattr(rule, "fixed", ()))
+
+
+def _query(app_world, rule, sides: dict) -> str:
+    parts = [f"{param}={app_world.value(sides[param], kind)}" for param, kind in getattr(rule, "qids", ())]
+    parts += [rule.params] if getattr(rule, "params", "") else []
+    return "?" + "&".join(parts) if parts else ""
+
+
+def _page_url(name):
+    return lambda app_world, rule, sides: (reverse(name, kwargs=_path_values(app_world, rule, sides))
+                                           + _query(app_world, rule, sides))
+
+
+def _api_url(name):
+    import re
+
+    path = _operation(name).path
+
+    def build(app_world, rule, sides):
+        values = _path_values(app_world, rule, sides)
+        return re.sub(r"\{(?:int:)?([a-z_]+)\}", lambda m: str(values[m.group(1)]), path) + _query(
+            app_world, rule, sides)
+    return build
+
+
+def _variants(rule):
+    """Which side each id comes from: all from B, then (with several ids) each one alone from B."""
+    scoped = [name for name, kind in (*rule.ids, *getattr(rule, "qids", ())) if kind.partition(".")[0]
+              not in SHARED_KINDS]
+    if not scoped:
+        return []
+    everything = {name: "A" for name, _kind in (*rule.ids, *getattr(rule, "qids", ()))}
+    variants = [everything | dict.fromkeys(scoped, "B")]
+    if len(scoped) > 1:
+        variants += [everything | {name: "B"} for name in scoped]
+    return variants
+
+
+def _send(client, method, url, body):
+    if method == "GET":
+        return client.get(url)
+    if isinstance(body, str):
+        return client.post(url, body, content_type="application/json")
+    return client.post(url, body or {})
+
+
+STATE_APPS = (*APPS, "referrals", "support", "familydoctor")
+
+
+def _state(objects) -> tuple:
+    """Row counts of every model (history tables included) the endpoints write to, and the objects' fields."""
+    counts = tuple(model._base_manager.count() for label in STATE_APPS
+                   for model in django_apps.get_app_config(label).get_models())
+    fields = tuple(type(obj)._base_manager.filter(pk=obj.pk).values().first() for obj in objects)
+    return counts, fields
+
+
+def _involved(app_world, rule, sides):
+    specs = (*rule.ids, *getattr(rule, "qids", ()))
+    return [app_world.object(sides[name], kind.partition(".")[0]) for name, kind in specs]
+
+
+def _check_object_rule(app_world, app, rule, url_of, label):
+    app_world.build(app)
+    if isinstance(rule, CityWide):
+        _check_city_wide(app_world, rule, url_of, label)
+        return
+    own = {name: "A" for name, _kind in (*rule.ids, *rule.qids)}
+    for role in ROLES:
+        client = _client(_member(role, app_world.districts["A"]))
+        for sides in _variants(rule):
+            before = _state(_involved(app_world, rule, sides)) if rule.method == "POST" else None
+            response = _send(client, rule.method, url_of(app_world, rule, sides), rule.body)
+            allowed = (403, 404) if rule.method == "POST" else (404,)
+            assert response.status_code in allowed, (
+                f"{label}: a {role} of A reached B's object ({sides}): {response.status_code}")
+            if before is not None:
+                assert _state(_involved(app_world, rule, sides)) == before, f"{label}: B's data changed by a {role}"
+        if role in rule.owners:
+            response = _send(client, rule.method, url_of(app_world, rule, own), rule.body)
+            assert response.status_code == 200, f"{label}: the {role} of A did not get A's object"
+
+
+def _check_city_wide(app_world, rule, url_of, label):
+    sides = {name: "A" for name, _kind in rule.ids}
+    for role in ROLES:
+        client = _client(_member(role, app_world.districts["A"]))
+        before = _state(_involved(app_world, rule, sides))
+        response = _send(client, rule.method, url_of(app_world, rule, sides), rule.body)
+        if role in rule.owners:
+            assert response.status_code == rule.ok, f"{label}: {role} got {response.status_code}"
+        else:
+            assert response.status_code == 404, f"{label}: a {role} reached the city's configuration"
+            assert _state(_involved(app_world, rule, sides)) == before
+
+
+def _check_public(app_world, rule, url_of, label):
+    from django.test import Client
+
+    app_world.build(_route(label).app)
+    own = {name: "A" for name, _kind in rule.ids}
+    client = Client()
+    assert _send(client, rule.method, url_of(app_world, rule, own), None).status_code == rule.own
+    if len(rule.ids) > 1:
+        for name, _kind in rule.ids:
+            mixed = own | {name: "B"}
+            before = _state(_involved(app_world, rule, mixed))
+            response = _send(client, rule.method, url_of(app_world, rule, mixed), None)
+            assert response.status_code == 404, f"{label}: A's page opened B's {name} ({response.status_code})"
+            assert _state(_involved(app_world, rule, mixed)) == before
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_RULES))
+def test_object_endpoint_access(app_world, name):
+    rule = OBJECT_RULES[name]
+    if isinstance(rule, Public):
+        _check_public(app_world, rule, _page_url(name), name)
+    else:
+        _check_object_rule(app_world, _route(name).app, rule, _page_url(name), name)
+
+
+@pytest.mark.parametrize("name", sorted(API_OBJECT_RULES))
+def test_api_object_access(app_world, name):
+    _check_object_rule(app_world, _operation(name).app, API_OBJECT_RULES[name], _api_url(name), name)
+
+
+@pytest.mark.parametrize(("name", "rule"), QUERY_RULES, ids=[f"{n}?{r.params}" for n, r in QUERY_RULES])
+def test_query_selected_access(app_world, name, rule):
+    _check_object_rule(app_world, _route(name).app, rule, _page_url(name), name)
+
+
+@pytest.mark.parametrize("name", sorted(LISTING_EXPORTS))
+def test_listing_export_access(app_world, name):
+    rule = LISTING_EXPORTS[name]
+    app_world.build(_route(name).app)
+    url = reverse(name, kwargs=dict(rule.fixed))
+    own, other = (str(getattr(app_world.object(side, rule.kind), rule.marker)) for side in ("A", "B"))
+    for role in ROLES:
+        response = _client(_member(role, app_world.districts["A"])).get(url)
+        assert response.status_code in (200, 404)
+        text = _body_text(response) if response.status_code == 200 else ""
+        assert other not in text, f"{name}: district B's data reached a {role} of A"
+        if role in rule.owners:
+            assert response.status_code == 200 and own in text, f"{name}: the {role} of A misses A's data"
+
+
+@pytest.mark.parametrize("name", sorted(APP_API_LIST_RULES))
+def test_app_api_list_access(app_world, name):
+    rule = APP_API_LIST_RULES[name]
+    operation = next(op for op in api_operations() if op.name == name and op.is_list)
+    app_world.build(operation.app)
+    for role in ROLES:
+        response = _client(_member(role, app_world.districts["A"])).get(operation.url, {"limit": 200})
+        assert response.status_code == 200
+        ids = _api_ids(response)
+        assert app_world.object("B", rule.kind).pk not in ids, f"{name}: district B's row reached a {role} of A"
+        if role in rule.owners:
+            assert app_world.object("A", rule.kind).pk in ids, f"{name}: the {role} of A misses A's row"
+
+
+def matrix_cells() -> int:
+    """Role × endpoint × side: each scoped rule is checked for every role on B's side and for its
+    owners on A's; a city-wide rule has one side; public pages are checked anonymously, not by role."""
+    scoped = [r for r in OBJECT_RULES.values() if isinstance(r, Obj)]
+    city_wide = [r for r in OBJECT_RULES.values() if isinstance(r, CityWide)]
+    two_sided = len(scoped) + len(API_OBJECT_RULES) + len(QUERY_RULES) + len(LISTING_EXPORTS) + len(
+        APP_API_LIST_RULES)
+    return len(ROLES) * (2 * two_sided + len(city_wide))
