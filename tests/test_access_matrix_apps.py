@@ -12,6 +12,7 @@ endpoint without one fails ``test_every_object_endpoint_has_a_rule``. The promis
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
@@ -38,7 +39,7 @@ MONTH = date(2026, 2, 1)
 # ------------------------------------------------------------------------------------------- the data
 
 
-def _telehealth(world):
+def _telehealth(districts):
     """A reported imaging study (CT file, signed critical report), a waiting one, a consultation."""
     from tests.telehealth.factories import ct, upload
     from yilian.referrals.models import Department
@@ -46,7 +47,7 @@ def _telehealth(world):
 
     out = {}
     for side, label in SIDES:
-        district = world[side]
+        district = districts[side]
         staff = user_with_role(CLINIC, district.clinic)
         reader = user_with_role(COORDINATOR, district.hospital)
         resident = ResidentFactory(clinic=district.clinic, name=f"{label}远程居民",
@@ -62,13 +63,16 @@ def _telehealth(world):
         department = Department.objects.create(hospital=district.hospital, name=f"{label}远程心内科")
         consultation = services.consultation_request(
             by=staff, resident=resident, department=department, requested_for=timezone.now() + timedelta(days=1),
-            question="会诊", studies=[study]).obj
+            question=f"{label}会诊问题", studies=[study]).obj
+        open_study = send(f"{label}复查")
         out[side] = {"resident": resident, "study": study, "study_file": study.files.first(),
-                     "open_study": send(f"{label}复查"), "consultation": consultation}
+                     "open_study": open_study, "consultation": consultation, "department": department,
+                     MARKERS: [resident.name, study.question, open_study.question, consultation.question],
+                     DIRECTORY: [department.name]}
     return out
 
 
-def _indicators(world):
+def _indicators(districts):
     """A query indicator of the whole city (shared by both districts), a survey and a ledger entry each."""
     from yilian.indicators import services
     from yilian.indicators.models import Indicator, Pack
@@ -82,74 +86,79 @@ def _indicators(world):
         source_sentence="建成试点")
     out = {}
     for side, label in SIDES:
-        district = world[side]
-        out[side] = {"indicator": indicator, "survey": services.survey_create_default(region=district.region),
-                     "ledger": HealthEducationActivity.objects.create(
-                         institution=district.clinic, date=timezone.localdate(), kind="lecture",
-                         topic=f"{label}区健康讲座标记")}
+        district = districts[side]
+        survey = services.survey_create_default(region=district.region, title=f"{label}区满意度调查")
+        ledger = HealthEducationActivity.objects.create(institution=district.clinic, date=timezone.localdate(),
+                                                        kind="lecture", topic=f"{label}区健康讲座标记")
+        out[side] = {"indicator": indicator, "survey": survey, "ledger": ledger,
+                     MARKERS: [survey.title, ledger.topic]}
     return out
 
 
-def _planning(world):
+def _planning(districts):
     """A scenario of A computed by the real engine; B's a copy of its results in district B."""
     from tests.planning.factories import CENTRE, upload_files
     from yilian.network.models import Institution
     from yilian.planning import services
     from yilian.planning.models import Scenario
 
-    own = world["A"]
+    own = districts["A"]
     Institution.objects.filter(pk=own.clinic.pk).update(longitude=f"{CENTRE[0]:.6f}", latitude=f"{CENTRE[1]:.6f}")
     planner = user_with_role(SUPERVISOR, own.region)
     scenario = services.scenario_start(by=planner, data={"name": "甲区方案", "region": own.region, "new_sites": 1},
                                        files=upload_files(), language="en", run_now=True)
     assert scenario.status == Scenario.Status.DONE, scenario.message
     theirs = Scenario.objects.create(
-        name="乙区方案", region=world["B"].region, status=Scenario.Status.DONE, results=scenario.results,
+        name="乙区方案", region=districts["B"].region, status=Scenario.Status.DONE, results=scenario.results,
         prepared=scenario.prepared.name, covered_share=scenario.covered_share,
-        created_by=user_with_role(SUPERVISOR, world["B"].region))
-    return {"A": {"scenario": scenario}, "B": {"scenario": theirs}}
+        created_by=user_with_role(SUPERVISOR, districts["B"].region))
+    return {"A": {"scenario": scenario, MARKERS: [scenario.name]},
+            "B": {"scenario": theirs, MARKERS: [theirs.name]}}
 
 
-def _roster(world):
+def _roster(districts):
     """A finished run of each district's hospital and a pin of one of its doctors."""
     from yilian.roster.models import RosterRule, RosterRun
 
     out = {}
     for side, label in SIDES:
-        district = world[side]
-        programme = ProgrammeFactory(region=district.region)
+        district = districts[side]
+        programme = ProgrammeFactory(region=district.region, name=f"{label}区下基层项目")
         doctor = DoctorFactory(hospital=district.hospital, name=f"{label}派驻医生")
         coordinator = user_with_role(COORDINATOR, district.hospital)
         run = RosterRun.objects.create(programme=programme, month=MONTH, hospital=district.hospital,
                                        status=RosterRun.Status.DONE, requested_by=coordinator)
         rule = RosterRule.objects.create(programme=programme, month=MONTH, kind=RosterRule.Kind.PIN, doctor=doctor,
                                          clinic=district.clinic, created_by=coordinator)
-        out[side] = {"run": run, "roster_rule": rule, "doctor": doctor}
+        out[side] = {"run": run, "roster_rule": rule, "doctor": doctor, "programme": programme,
+                     MARKERS: [programme.name, doctor.name]}
     return out
 
 
-def _appointments(world):
+def _appointments(districts):
     """A schedule of each district's clinic, a session three days ahead and a resident's booking."""
     from yilian.appointments import services
     from yilian.appointments.models import Schedule, Session, SessionType
 
     out = {}
     for side, label in SIDES:
-        clinic = world[side].clinic
+        clinic = districts[side].clinic
         schedule = Schedule.objects.create(clinic=clinic, session_type=SessionType.GENERAL, starts=time(8, 0),
                                            ends=time(11, 0), capacity=3)
         session = Session.objects.create(clinic=clinic, date=timezone.localdate() + timedelta(days=3),
                                          session_type=SessionType.GENERAL, starts=time(9, 0), ends=time(9, 30),
                                          capacity=2)
         booking = services.booking_create(session=session, name=f"{label}预约居民", phone="13912345678").obj
-        out[side] = {"schedule": schedule, "session": session, "booking": booking}
+        out[side] = {"schedule": schedule, "session": session, "booking": booking, MARKERS: [booking.name]}
     return out
 
 
+MARKERS, DIRECTORY = "_markers", "_directory"  # text only this district's data shows; its directory entries
 BUILDERS = {"telehealth": _telehealth, "indicators": _indicators, "planning": _planning, "roster": _roster,
             "appointments": _appointments}
-# kinds every district shares (the city's configuration): never "B's", so never swapped for B's
-SHARED_KINDS = {"indicator"}
+# kinds every district shares (the city's configuration, the directory of hospital departments anyone
+# may ask): never "B's", so never swapped for B's
+SHARED_KINDS = {"indicator", "department"}
 
 
 class AppWorld:
@@ -158,11 +167,16 @@ class AppWorld:
     def __init__(self, districts):
         self.districts = districts
         self.data = {"A": {}, "B": {}}
+        self.markers = {side: [d.clinic.name, d.hospital.name, d.region.name, d.pilot.name, d.alliance.name,
+                               d.liaison.name] for side, d in districts.items()}
+        self.directory = {side: [d.hospital.name] for side, d in districts.items()}
         self.built = set()
 
     def build(self, app):
         if app not in self.built:
             for side, objects in BUILDERS[app](self.districts).items():
+                self.markers[side] += objects.pop(MARKERS, [])
+                self.directory[side] += objects.pop(DIRECTORY, [])
                 self.data[side].update(objects)
             self.built.add(app)
 
@@ -177,7 +191,7 @@ class AppWorld:
 
 
 @pytest.fixture
-def app_world(world, settings, tmp_path):
+def app_world(world, settings, tmp_path):  # noqa: F811 (the fixture imported above)
     settings.MEDIA_ROOT = tmp_path / "media"
     return AppWorld(world)
 
@@ -230,6 +244,7 @@ REGION_Q = (("region", "region"),)
 SCENARIO = (("pk", "scenario"),)
 RUN = (("pk", "run"),)
 BOOKING_URL = (("clinic_id", "clinic"), ("code", "booking.code"))
+SURVEY_CLINIC = (("survey_id", "survey"), ("clinic_id", "clinic"))
 
 # Every URL pattern of the five apps that takes an id.
 OBJECT_RULES = {
@@ -254,8 +269,8 @@ OBJECT_RULES = {
     "indicator-weight": CityWide((("pk", "indicator"),), method="POST", ok=302, body={"weight": "3"}),
     "indicator-survey-results": Obj((("pk", "survey"),), owners=ALL),
     "indicator-survey-qr": Obj((("pk", "survey"), ("clinic_id", "clinic")), owners=(SUPERVISOR, CLINIC)),
-    "public-survey": Public("a resident scans the clinic's QR code", (("survey_id", "survey"), ("clinic_id", "clinic"))),
-    "public-survey-thanks": Public("after answering", (("survey_id", "survey"), ("clinic_id", "clinic"))),
+    "public-survey": Public("a resident scans the clinic's QR code", SURVEY_CLINIC),
+    "public-survey-thanks": Public("after answering", SURVEY_CLINIC),
     # a scenario: the supervisors of its area only
     "planning-detail": Obj(SCENARIO),
     "planning-map": Obj(SCENARIO),
@@ -312,6 +327,100 @@ QUERY_RULES = [
 
 
 @dataclass(frozen=True)
+class Page:
+    """A page without an id in its path: for every role of A nothing of district B is on it (not even
+    with B's ids in ``params``); ``owners`` get 200 with A's ``shows`` on it (and A's ids in ``params``)."""
+
+    shows: tuple = ()        # "kind.attr" of A's the owners must see
+    owners: tuple = ALL
+    fixed: tuple = ()
+    params: str = ""         # "{kind}" placeholders: the side's ids
+    directory: bool = False  # a form listing every hospital and department of the city (where to send)
+
+
+@dataclass(frozen=True)
+class FormPost:
+    """A form naming objects by id in its body (or query): B's ids, posted by any role of A, change
+    nothing (the form refuses them, or the page is 404)."""
+
+    body: dict               # values with "{kind}" placeholders; callables for fresh uploads
+    owners: tuple = ()       # with A's ids these roles' post does write (the body is a valid one)
+    fixed: tuple = ()
+    params: str = ""
+
+
+@dataclass(frozen=True)
+class NoIds:
+    """A POST without any id: it acts on the poster's own scope only."""
+
+    reason: str
+
+
+def _ct_upload():
+    from tests.telehealth.factories import ct, upload
+
+    return upload("ct.dcm", ct())
+
+
+LEDGER = (("kind", "health-education"),)
+TOMORROW = (timezone.localdate() + timedelta(days=1)).isoformat()
+
+# Every URL pattern of the five apps without an id (other than LISTING_EXPORTS).
+PAGES = {
+    "telehealth-list": Page(shows=("clinic.name",)),
+    "telehealth-new": Page(shows=("resident.name",), owners=(CLINIC,), directory=True),
+    "telehealth-worklist": Page(shows=("open_study.question",), owners=(COORDINATOR, DOCTOR)),
+    "telehealth-worklist-rows": Page(shows=("open_study.question",), owners=(COORDINATOR, DOCTOR)),
+    "telehealth-stats": Page(shows=("clinic.name",), owners=(SUPERVISOR, COORDINATOR)),
+    "telehealth-consultations": Page(shows=("clinic.name",)),
+    "telehealth-consultation-new": Page(shows=("resident.name",), owners=(CLINIC,), directory=True),
+    "indicator-dashboard": Page(shows=("region.name",)),
+    "indicator-packs": Page(shows=("indicator.name_zh",)),
+    "indicator-new": Page(owners=(SUPERVISOR,)),
+    "indicator-laggards": Page(shows=("region.name",)),
+    "indicator-assessment": Page(shows=("region.name",)),
+    "indicator-ledger-home": Page(),
+    "indicator-ledger-quotas": Page(shows=("clinic.name",)),
+    "indicator-ledger-list": Page(shows=("ledger.topic",), owners=(SUPERVISOR, CLINIC), fixed=LEDGER),
+    "indicator-ledger-new": Page(shows=("clinic.name",), owners=(SUPERVISOR, CLINIC), fixed=LEDGER),
+    "indicator-survey-list": Page(shows=("survey.title",)),
+    "planning-list": Page(shows=("scenario.name",), owners=(SUPERVISOR,)),
+    "planning-new": Page(shows=("region.name",), owners=(SUPERVISOR,)),
+    "planning-compare": Page(shows=("scenario.name",), owners=(SUPERVISOR,), params="s={scenario}"),
+    "roster-home": Page(shows=("programme.name",), owners=(SUPERVISOR, COORDINATOR),
+                        params="scope=hospital:{hospital}&programme={programme}"),
+    "appointment-desk": Page(shows=("booking.name",), owners=(SUPERVISOR, CLINIC),
+                             params="clinic={clinic}&date={session.date}"),
+    "appointment-schedules": Page(shows=("clinic.name",), owners=(SUPERVISOR, CLINIC)),
+    "appointment-measure": Page(),
+}
+FORM_POSTS = {
+    "telehealth-new": FormPost({"resident": "{resident}", "modality": "imaging", "urgency": "2", "question": "胸片",
+                                "files": _ct_upload}, owners=(CLINIC,)),
+    "telehealth-consultation-new": FormPost({"resident": "{resident}", "department": "{department}",
+                                             "requested_for": "2030-01-01T09:00", "question": "会诊",
+                                             "studies": "{study}"}, owners=(CLINIC,)),
+    "indicator-ledger-new": FormPost({"institution": "{clinic}", "date": timezone.localdate().isoformat(),
+                                      "kind": "lecture", "topic": "讲座", "quantity": "0", "attendance": "3"},
+                                     owners=(CLINIC,), fixed=LEDGER),
+    "planning-new": FormPost({"name": "方案", "region": "{region}", "source": "generated", "datum": "wgs84",
+                              "speed_kmh": "4.5", "threshold_min": "15", "max_access_m": "500", "new_sites": "1",
+                              "seed": "1"}),
+    "roster-start": FormPost({"programme": "{programme}", "month": "2026-02", "scope": "hospital:{hospital}"}),
+    "roster-absence-add": FormPost({"doctor": "{doctor}", "start": "2026-02-10", "end": "2026-02-11",
+                                    "reason": "leave"}, owners=(COORDINATOR,)),
+    "appointment-desk": FormPost({"session": "{session}", "channel": "phone", "name": "来电居民",
+                                  "phone": "13800001111"}, owners=(CLINIC,), params="date={session.date}"),
+    "appointment-schedules": FormPost({"clinic": "{clinic}", "session_type": "general", "weekdays": "12345",
+                                       "starts": "13:00", "ends": "16:00", "slot_minutes": "30", "capacity": "3",
+                                       "priority_places": "0", "active": "on"}, owners=(CLINIC,)),
+    "appointment-closure-new": FormPost({"clinic": "{clinic}", "start": TOMORROW, "end": TOMORROW,
+                                         "reason": "培训"}, owners=(CLINIC,)),
+    "indicator-survey-create": NoIds("the survey is created in the supervisor's own region"),
+}
+
+
+@dataclass(frozen=True)
 class AppListing:
     """A whole-scope list: ``kind``'s marker of A is in it for ``owners``, B's never for anyone."""
 
@@ -351,11 +460,15 @@ def test_every_object_endpoint_has_a_rule():
     assert routes == set(OBJECT_RULES), (f"URLs with an id and no rule: {routes - set(OBJECT_RULES)}; "
                                          f"rules without a URL: {set(OBJECT_RULES) - routes}")
     operations = {op.name for op in api_operations() if op.app in APPS and "{" in op.path}
-    assert operations == set(API_OBJECT_RULES), f"API operations with an id and no rule: {operations ^ set(API_OBJECT_RULES)}"
+    unruled = operations ^ set(API_OBJECT_RULES)
+    assert not unruled, f"API operations with an id and no rule (or rules without an operation): {unruled}"
     lists = {op.name for op in api_operations() if op.is_list and op.app in APPS}
     assert lists == set(APP_API_LIST_RULES), f"API lists without a rule: {lists ^ set(APP_API_LIST_RULES)}"
     names = {r.name for r in all_routes()}
     assert {name for name, _rule in QUERY_RULES} <= names
+    plain = {r.name for r in all_routes() if r.app in APPS and not _int_kwargs(r)}
+    ruled = set(PAGES) | set(FORM_POSTS) | set(LISTING_EXPORTS)
+    assert plain == ruled, f"URLs without a rule: {plain - ruled}; rules without a URL: {ruled - plain}"
 
 
 # ------------------------------------------------------------------------------------------- the tests
@@ -386,8 +499,6 @@ def _page_url(name):
 
 
 def _api_url(name):
-    import re
-
     path = _operation(name).path
 
     def build(app_world, rule, sides):
@@ -532,11 +643,92 @@ def test_app_api_list_access(app_world, name):
             assert app_world.object("A", rule.kind).pk in ids, f"{name}: the {role} of A misses A's row"
 
 
+PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+
+
+def _placeholders(text: str) -> list[str]:
+    return PLACEHOLDER.findall(text)
+
+
+def _fill(app_world, text: str, sides: dict) -> str:
+    return PLACEHOLDER.sub(lambda m: str(app_world.value(sides.get(m[1], "A"), m[1])), text)
+
+
+def _form_url(name, rule, app_world, sides):
+    url = reverse(name, kwargs=dict(rule.fixed))
+    return url + "?" + _fill(app_world, rule.params, sides) if rule.params else url
+
+
+def _visible_text(app_world, response, directory: bool) -> str:
+    text = _body_text(response)
+    if directory:  # the city's hospitals and departments are where anyone may send a study or a request
+        for entry in app_world.directory["B"]:
+            text = text.replace(entry, "")
+    return text
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_access(app_world, name):
+    rule = PAGES[name]
+    app_world.build(_route(name).app)
+    specs = _placeholders(rule.params)
+    theirs, own = dict.fromkeys(specs, "B"), dict.fromkeys(specs, "A")
+    for role in ROLES:
+        client = _client(_member(role, app_world.districts["A"]))
+        response = client.get(_form_url(name, rule, app_world, theirs))
+        assert response.status_code in (200, 404), f"{name}: {response.status_code} for a {role}"
+        text = _visible_text(app_world, response, rule.directory) if response.status_code == 200 else ""
+        leaked = [m for m in app_world.markers["B"] if m in text]
+        assert not leaked, f"{name}: district B's {leaked} reached a {role} of A"
+        if role in rule.owners:
+            response = client.get(_form_url(name, rule, app_world, own))
+            assert response.status_code == 200, f"{name}: the {role} of A got {response.status_code}"
+            text = _body_text(response)
+            for spec in rule.shows:
+                kind, _, attr = spec.partition(".")
+                assert str(getattr(app_world.object("A", kind), attr)) in text, f"{name}: the {role} misses {spec}"
+
+
+def _form_variants(rule):
+    """All of B's ids, then (with several kinds) each kind alone from B; "kind.attr" goes with its kind."""
+    specs = list(dict.fromkeys(spec for value in (*rule.body.values(), rule.params) if isinstance(value, str)
+                               for spec in _placeholders(value)))
+    kinds = [kind for kind in dict.fromkeys(spec.partition(".")[0] for spec in specs) if kind not in SHARED_KINDS]
+    groups = [kinds] + ([[kind] for kind in kinds] if len(kinds) > 1 else [])
+    return [{spec: "B" for spec in specs if spec.partition(".")[0] in group} for group in groups]
+
+
+@pytest.mark.parametrize("name", sorted(FORM_POSTS))
+def test_form_post_access(app_world, name):
+    rule = FORM_POSTS[name]
+    app_world.build(_route(name).app)
+    if isinstance(rule, NoIds):
+        return
+    for role in ROLES:
+        client = _client(_member(role, app_world.districts["A"]))
+        for sides in _form_variants(rule):
+            before = _state([])
+            response = client.post(_form_url(name, rule, app_world, sides), _form_body(app_world, rule, sides))
+            assert response.status_code < 500
+            assert _state([]) == before, f"{name}: a {role} of A wrote with B's ids {sides}"
+    for role in rule.owners:  # last: with A's ids the same body is accepted, so B's were refused for their ids
+        before = _state([])
+        client = _client(_member(role, app_world.districts["A"]))
+        client.post(_form_url(name, rule, app_world, {}), _form_body(app_world, rule, {}))
+        assert _state([]) != before, f"{name}: the {role} of A could not post A's ids"
+
+
+def _form_body(app_world, rule, sides):
+    return {key: value() if callable(value) else _fill(app_world, value, sides) for key, value in rule.body.items()}
+
+
 def matrix_cells() -> int:
-    """Role × endpoint × side: each scoped rule is checked for every role on B's side and for its
-    owners on A's; a city-wide rule has one side; public pages are checked anonymously, not by role."""
+    """Role × endpoint × side: each scoped rule and page is checked for every role on B's side and for
+    its owners on A's; a city-wide rule and a form post (B's ids only) have one side; public pages are
+    checked anonymously, not by role."""
     scoped = [r for r in OBJECT_RULES.values() if isinstance(r, Obj)]
     city_wide = [r for r in OBJECT_RULES.values() if isinstance(r, CityWide)]
     two_sided = len(scoped) + len(API_OBJECT_RULES) + len(QUERY_RULES) + len(LISTING_EXPORTS) + len(
-        APP_API_LIST_RULES)
-    return len(ROLES) * (2 * two_sided + len(city_wide))
+        APP_API_LIST_RULES) + len(PAGES)
+    one_sided = len(city_wide) + len([r for r in FORM_POSTS.values() if isinstance(r, FormPost)])
+    return len(ROLES) * (2 * two_sided + one_sided)
