@@ -2,13 +2,18 @@
 
 Same two districts as tests/test_access_matrix.py (``world``), each with its own studies, report,
 consultation, survey, ledger entry, coverage scenario, roster run and pin, schedule, session and
-booking. The rule tables below are checked against the URL configuration: every URL pattern of
-these apps that takes an id (and every API operation with an id in its path) needs a rule, so a new
-endpoint without one fails ``test_every_object_endpoint_has_a_rule``. The promise of each rule:
+booking (``AppWorld`` builds an app's data the first time a rule of that app needs it). The rule
+tables below are checked against the URL configuration and the API: every URL pattern and every API
+operation of these apps needs a rule, so a new endpoint without one fails
+``test_every_object_endpoint_has_a_rule``. What the rules promise:
 
-* any id of district B, asked for by any role of district A, answers 404 (a POST answers 403 or 404
-  and changes nothing), also when only one of several ids is B's;
-* the rule's owner roles of A get 200 on A's object.
+* an endpoint with ids (``OBJECT_RULES``, ``API_OBJECT_RULES``, ``QUERY_RULES``): any id of district B,
+  asked for by any role of district A, answers 404 (a POST 403 or 404, changing nothing), also when
+  only one of several ids is B's; the rule's owner roles of A get 200 on A's object;
+* a page without ids (``PAGES``): nothing of B on it for any role of A; the owners see A's;
+* a form or API create naming objects in its body (``FORM_POSTS``, ``API_FORM_POSTS``): B's ids write
+  nothing, A's do (for the owner role);
+* an export of the whole scope and an API list: B's rows never in it, A's there for the owners.
 """
 
 import json
@@ -250,7 +255,6 @@ class Public:
     method: str = "GET"
 
 
-ALL_BUT_DOCTOR = (SUPERVISOR, COORDINATOR, CLINIC)
 STUDY = (("pk", "study"),)
 STUDY_FILE = (("pk", "study"), ("file_pk", "study_file"))
 CONSULTATION = (("pk", "consultation"),)
@@ -610,7 +614,10 @@ def _check_public(app_world, rule, url_of, label):
     app_world.build(_route(label).app)
     own = {name: "A" for name, _kind in rule.ids}
     client = Client()
+    before = _state(_involved(app_world, rule, own))
     assert _send(client, rule.method, url_of(app_world, rule, own), None).status_code == rule.own
+    if rule.own == 404:
+        assert _state(_involved(app_world, rule, own)) == before
     if len(rule.ids) > 1:
         for name, _kind in rule.ids:
             mixed = own | {name: "B"}
