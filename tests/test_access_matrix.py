@@ -187,8 +187,9 @@ def test_anonymous_is_sent_to_login_or_refused(world, url):
 
 
 # ================================================================================================
-# Every export and every API list endpoint of network, support, familydoctor and referrals, found
-# in the URL configuration. Each needs a rule below; a new one without a rule fails
+# Every export and every API list endpoint of network, support, familydoctor, referrals, telehealth,
+# indicators, planning, roster and appointments, found in the URL configuration. Each needs a rule
+# (below; the last five apps' in tests/test_access_matrix_apps.py); a new one without a rule fails
 # test_every_export_and_api_list_has_a_rule. The rule's promise: nothing of district B ever
 # reaches a member of district A (0 leaks), and the owner role of A gets A's data.
 
@@ -201,9 +202,11 @@ from tests.security.urlwalk import all_routes, api_operations  # noqa: E402
 from tests.support.factories import AgreementFactory, ProgrammeFactory  # noqa: E402
 from yilian.core import audit  # noqa: E402
 
-MATRIX_APPS = {"network", "support", "familydoctor", "referrals"}
-EXPORT_SUFFIXES = (".xlsx", ".pdf", ".json", ".<str:fmt>")
-EXPORT_NAME_ENDINGS = ("-export", "-document", "-pdf", "-fhir", "-file")
+MATRIX_APPS = {"network", "support", "familydoctor", "referrals", "telehealth", "indicators", "planning", "roster",
+               "appointments"}
+EXPORT_SUFFIXES = (".xlsx", ".pdf", ".json", ".csv", ".png", ".svg", ".geojson", ".<str:fmt>")
+EXPORT_NAME_ENDINGS = ("-export", "-document", "-pdf", "-fhir", "-file", "-download", "-image", "-preview", "-svg",
+                       "-data")
 
 
 @dataclass(frozen=True)
@@ -266,10 +269,14 @@ def _export_routes():
 
 
 def test_every_export_and_api_list_has_a_rule():
+    from tests.test_access_matrix_apps import APP_API_LIST_RULES, LISTING_EXPORTS, app_export_rules
+
     exports = {r.name for r in _export_routes()}
     lists = {op.name for op in api_operations() if op.is_list and op.app in MATRIX_APPS}
-    assert exports == set(EXPORT_RULES), f"exports without a rule: {exports - set(EXPORT_RULES)}"
-    assert lists == set(API_LIST_RULES), f"API lists without a rule: {lists - set(API_LIST_RULES)}"
+    ruled, list_ruled = set(EXPORT_RULES) | app_export_rules(), set(API_LIST_RULES) | set(APP_API_LIST_RULES)
+    assert exports <= ruled, f"exports without a rule: {exports - ruled}"
+    assert set(EXPORT_RULES) | set(LISTING_EXPORTS) <= exports, "export rules without an export"
+    assert lists == list_ruled, f"API lists without a rule: {lists - list_ruled}; stale rules: {list_ruled - lists}"
 
 
 def _extras(district: District, label: str):
@@ -384,9 +391,12 @@ def test_api_list_access(world_plus, role, name):
 
 
 def test_matrix_size():
-    """Role × endpoint × side cells (each case of the export and API-list tests checks both sides):
-    the figure in docs/security.md."""
+    """Role × endpoint × side cells (each case of the export and API-list tests checks both sides),
+    with the five newer apps' (tests/test_access_matrix_apps.py): the figure in docs/security.md."""
+    from tests.test_access_matrix_apps import matrix_cells
+
     change_cases = len(ROLES) * len(EDIT_URLS) * 2
     size = len(CASES) + change_cases + len(MATRIX_CASES) * 2 + len(ROLES) * len(API_LIST_RULES) * 2
-    print(f"access matrix: {size} cells")
+    print(f"access matrix: {size} cells + {matrix_cells()} of the five newer apps = {size + matrix_cells()}")
     assert size >= 432
+    assert size + matrix_cells() >= 1068
