@@ -133,6 +133,10 @@ def test_a_doctor_who_cancels_takes_his_pins_with_him(client):
     replan = RosterRun.objects.latest("pk")
     assert replan.kind == RosterRun.Kind.REPLAN and replan.status == RosterRun.Status.DONE, replan.result
     assert not any(a["doctor"] == first["doctor"] for a in replan.result["assignments"])
+    assert not RosterRule.objects.filter(kind="pin").exists()  # void: he is not coming
+    assert client.post(f"/roster/runs/{replan.pk}/approve/").status_code == 302
+    replan.refresh_from_db()
+    assert replan.status == RosterRun.Status.APPROVED
 
 
 def test_out_of_scope_is_404(client):

@@ -348,20 +348,16 @@ def _solve_with_progress(run: RosterRun, solve) -> model.Solution:
 def _execute(run: RosterRun):
     month = build_month(run)
     workers = getattr(settings, "YILIAN_ROSTER_WORKERS", 2)
-    checked = month.problem
     if run.kind == RosterRun.Kind.REPLAN:
         previous = [model.Assignment(a["doctor"], a["clinic"], date.fromisoformat(a["day"]))
                     for a in run.base.result.get("assignments", [])]
         cancel_from = date.fromisoformat(run.result["cancel_from"]) if run.result.get("cancel_from") else None
-        cancelled = f"d{run.cancelled_doctor_id}"
-        solution = model.replan(month.problem, previous, cancelled, cancel_from=cancel_from,
+        solution = model.replan(month.problem, previous, f"d{run.cancelled_doctor_id}", cancel_from=cancel_from,
                                 seconds=min(run.time_limit, 5), workers=workers)
-        # checked against the month after the cancellation: his own pins on the days he leaves are void
-        checked = model.without_doctor(month.problem, cancelled, cancel_from=cancel_from)
     else:
         solution = _solve_with_progress(run, lambda report: model.solve(
             month.problem, seconds=run.time_limit, workers=workers, on_progress=report))
-    violations = [] if solution.status == "conflict" else checker.check(checked, solution.assignments,
+    violations = [] if solution.status == "conflict" else checker.check(month.problem, solution.assignments,
                                                                          unmet_days=solution.unmet_days)
     if violations:  # never show or approve a roster the independent checker rejects
         raise RuntimeError("; ".join(violations[:5]))
@@ -457,6 +453,9 @@ def cancel_doctor(*, by, run: RosterRun, doctor_id: str, from_day: date | None =
     with transaction.atomic():
         save_validated(Absence(doctor=doctor, start=start, end=last, reason=Absence.Reason.CANCELLED,
                                note=_("Cancelled from the roster")), by)
+        # his pins on the days he leaves cannot hold any more: void, or no roster could pass the checker
+        RosterRule.objects.filter(programme=run.programme, month=run.month, doctor=doctor, kind=RosterRule.Kind.PIN,
+                                  day__gte=start).delete()
         replan = save_validated(RosterRun(
             programme=run.programme, month=run.month, hospital=run.hospital, region=run.region,
             kind=RosterRun.Kind.REPLAN, base=run, cancelled_doctor=doctor, requested_by=by, language=run.language,
