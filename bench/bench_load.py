@@ -50,6 +50,26 @@ def locust(env, host, users, minutes, prefix) -> list[dict]:
         return [row for row in csv.DictReader(f) if row["Name"] != "Aggregated"]
 
 
+WORKER_READY = """
+import django, sys, time
+django.setup()
+from django.utils import timezone
+from yilian.familydoctor.models import CoverageState
+deadline = time.monotonic() + 150
+while time.monotonic() < deadline:
+    if CoverageState.objects.filter(day=timezone.localdate(), computed_at__isnull=False).exists():
+        sys.exit(0)
+    time.sleep(2)
+sys.exit("the job worker computed no coverage cells within 150 s")
+"""
+
+
+def wait_for_the_worker(env):
+    """A server in service has had its worker run for a while: the coverage cells of today exist. The
+    harness waits for the worker's first every-minute run rather than measuring a cold start."""
+    run([sys.executable, "-c", WORKER_READY], env)
+
+
 def group_of(name: str) -> str:
     return name.split(":", 1)[0]
 
@@ -98,6 +118,7 @@ def main():
         if args.generate_only:
             return
         server = Production(env, web_workers=args.web_workers, job_workers=1)
+        wait_for_the_worker(env)
         results = {}
         for users in [int(u) for u in args.users.split(",")]:
             results[users] = locust(env, server.url(""), users, args.minutes, work / f"u{users}")
