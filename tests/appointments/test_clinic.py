@@ -89,6 +89,31 @@ def test_other_clinics_cannot_see_or_mark(clinic):
     assert client.post(f"/appointments/bookings/{booking.pk}/mark/", {"status": "arrived"}).status_code == 404
 
 
+def test_the_desk_of_a_clinic_the_user_does_not_run_is_404(clinic, staff):
+    """Another clinic's id is 404, not silently the user's own desk; without one, the user's own."""
+    other = InstitutionFactory(name="别的社区卫生服务中心")
+    mine = make_slot(clinic, days=0, starts=time(0, 0), ends=time(23, 59))
+    theirs = make_slot(other, days=0, starts=time(0, 0), ends=time(23, 59))
+    services.booking_create(session=mine, name="王五", phone="13800000005")
+    services.booking_create(session=theirs, name="李四", phone="13800000004")
+    client = _client(staff)
+    for bad in (str(other.pk), "abc", "99999999999999999999"):
+        assert client.get("/appointments/desk/", {"clinic": bad}).status_code == 404, bad
+    for default in ({}, {"clinic": ""}, {"clinic": str(clinic.pk)}):
+        page = client.get("/appointments/desk/", default).content.decode()
+        assert "王五" in page and "李四" not in page, default
+    supervisor = user_with_role(Membership.Role.SUPERVISOR, other.region)  # runs the other clinic's region
+    page = _client(supervisor).get("/appointments/desk/", {"clinic": other.pk}).content.decode()
+    assert "李四" in page and "王五" not in page
+
+
+def test_marking_returns_to_the_clinics_desk(clinic, staff):
+    slot = make_slot(clinic, days=0, starts=time(0, 0), ends=time(23, 59))
+    booking = services.booking_create(session=slot, name="王五", phone="13800000005").obj
+    response = _client(staff).post(f"/appointments/bookings/{booking.pk}/mark/", {"status": "arrived"})
+    assert response.url == f"/appointments/desk/?clinic={clinic.pk}&date={slot.date.isoformat()}"
+
+
 @pytest.mark.django_db
 def test_booked_share_is_empty_without_visits():
     assert selectors.booked_visit_share([], date(2026, 1, 1), date(2026, 1, 31)) == {}

@@ -201,10 +201,15 @@ def desk(request):
 
 
 def _chosen_clinic(request, clinics):
-    """The clinic of ?clinic= among those the user runs, else the first of them (a clinic's staff has one)."""
-    raw = request.GET.get("clinic", "")
+    """The clinic of ?clinic= among those the user runs (any other is 404, never silently the user's
+    own); without one, the first of them (a clinic's staff has one)."""
+    raw = request.GET.get("clinic", "").strip()
+    if not raw:
+        return clinics.first()
     chosen = clinics.filter(pk=int(raw)).first() if raw.isdigit() else None
-    return chosen or clinics.first()
+    if chosen is None:
+        raise Http404
+    return chosen
 
 
 @login_required
@@ -215,8 +220,10 @@ def mark(request, pk):
         services.booking_mark(by=request.user, booking=booking, status=request.POST.get("status", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(f"{reverse('appointment-desk')}?clinic={booking.session.clinic_id}"
-                    f"&date={booking.session.date.isoformat()}")
+    clinic_id = booking.session.clinic_id
+    # back to that clinic's desk; an expert's hospital may mark a booking at a clinic it does not run
+    clinic = f"clinic={clinic_id}&" if _managed_clinics(request.user).filter(pk=clinic_id).exists() else ""
+    return redirect(f"{reverse('appointment-desk')}?{clinic}date={booking.session.date.isoformat()}")
 
 
 @login_required

@@ -30,6 +30,21 @@ def default_region(user) -> Region | None:
     return institution.region.district() or institution.region if institution else None
 
 
+def can_edit_indicators(user) -> bool:
+    """Who may add or edit indicators and set their assessment weights: the city's own targets.
+
+    Indicators carry no region (a pack names its city as text only) and every region's dashboard and
+    assessment reads the same set, so their region is the root of the region tree (贵阳市 in the demo).
+    An administrator or a supervisor of a root region may edit them; a district's supervisor may not.
+    """
+    scope = scope_for(user)
+    return scope.is_admin or any(_is_root(path) for path in scope.region_paths)
+
+
+def _is_root(region_path: str) -> bool:
+    return region_path.strip("/").count("/") == 0  # "/00000001/": one segment, no parent
+
+
 def indicators_with_targets(pack: Pack | None = None):
     queryset = Indicator.objects.select_related("pack").prefetch_related(
         Prefetch("targets", queryset=Target.objects.order_by("deadline")))

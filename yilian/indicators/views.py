@@ -55,6 +55,12 @@ def _supervisor_required(user):
         raise Http404
 
 
+def _indicator_editor_required(user):
+    """The city's indicators, targets and weights: out of scope (a district's supervisor) is 404."""
+    if not selectors.can_edit_indicators(user):
+        raise Http404
+
+
 # ------------------------------------------------------------------------------------------ dashboard
 
 
@@ -92,7 +98,7 @@ def indicator_detail(request, pk):
                   "points": points},
         "records_url": _records_url(indicator, region),
         "has_records": "query" in indicator.definition, "weight_form": WeightForm(initial={"weight": indicator.weight}),
-        "can_weigh": scope_for(request.user).is_supervisor})
+        "can_weigh": selectors.can_edit_indicators(request.user)})
 
 
 def _records_url(indicator, region, institution_id=None) -> str:
@@ -140,12 +146,13 @@ def _records(request, model, side, query, region):
 @login_required
 def pack_list(request):
     packs_ = Pack.objects.prefetch_related("indicators__targets")
-    return render(request, "indicators/packs.html", {"packs": packs_, "files": packs.shipped_files()})
+    return render(request, "indicators/packs.html", {"packs": packs_, "files": packs.shipped_files(),
+                                                      "can_add": selectors.can_edit_indicators(request.user)})
 
 
 @login_required
 def indicator_new(request):
-    _supervisor_required(request.user)
+    _indicator_editor_required(request.user)
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data, targets = _indicator_from_form(form.cleaned_data)
@@ -173,7 +180,7 @@ def _indicator_from_form(data):
 
 @login_required
 def indicator_edit(request, pk):
-    _supervisor_required(request.user)
+    _indicator_editor_required(request.user)
     indicator = get_object_or_404(Indicator, pk=pk)
     if indicator.shipped:
         messages.error(request, _("This indicator comes from its pack file; change it there and reload the pack."))
@@ -203,7 +210,7 @@ def indicator_edit(request, pk):
 @login_required
 @require_POST
 def indicator_weight(request, pk):
-    _supervisor_required(request.user)
+    _indicator_editor_required(request.user)
     indicator = get_object_or_404(Indicator, pk=pk)
     form = WeightForm(request.POST)
     if form.is_valid():
