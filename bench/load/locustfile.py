@@ -2,7 +2,7 @@
 JSON that sessions.py wrote). Weights follow who is on the system during a working day:
 
 - clinic staff (most users): search residents, open a resident record, see today's visits,
-  send a referral through the API;
+  record a home visit and send a referral through the API;
 - hub referral desks: open the pending queue, accept a referral;
 - doctors out at a clinic: open their day (check-in page);
 - readers at the hub: open the reading worklist;
@@ -21,6 +21,7 @@ import os
 import random
 import re
 import uuid
+from datetime import date
 
 from locust import HttpUser, between, task
 
@@ -54,6 +55,16 @@ class ClinicStaff(HttpUser):
     @task(2)
     def visits_today(self):
         self.client.get("/residents/visits/today/", name="page: today's visits")
+
+    @task(2)
+    def record_visit(self):
+        if not self.clinic["contracts"]:
+            return
+        body = {"contract": random.choice(self.clinic["contracts"]), "date": date.today().isoformat(),  # noqa: S311
+                "mode": "home", "systolic": random.randint(110, 160), "diastolic": random.randint(70, 100),  # noqa: S311
+                "services": "血压测量", "client_key": uuid.uuid4().hex}
+        self.client.post("/api/v1/visits", json=body, name="api: record a home visit",
+                         headers={"Authorization": f"Bearer {self.clinic['token']}", "Cookie": ""})
 
     @task(2)
     def send_referral(self):

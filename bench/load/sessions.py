@@ -21,7 +21,7 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
 from yilian.accounts.models import ApiToken, Membership  # noqa: E402
-from yilian.familydoctor.models import Resident  # noqa: E402
+from yilian.familydoctor.models import Contract, Resident, Team, TeamMember  # noqa: E402
 from yilian.network.models import Institution, Region  # noqa: E402
 from yilian.referrals.models import Department, Referral  # noqa: E402
 
@@ -51,6 +51,18 @@ def _user(role, scope, username):
     return user
 
 
+def _visiting(staff, clinic) -> dict:
+    """The clinic's staff user is a nurse of its first team, with an API token and active contracts to
+    record home visits for (a token, as the phone page's offline queue sends them)."""
+    team = Team.objects.filter(clinic=clinic).order_by("pk").first()
+    if team is None:
+        return {"contracts": [], "token": ""}
+    TeamMember.objects.get_or_create(team=team, user=staff, defaults={"role": TeamMember.Role.NURSE})
+    contracts = list(Contract.objects.filter(team=team, status=Contract.Status.ACTIVE).order_by("pk")
+                     .values_list("pk", flat=True)[:30])
+    return {"contracts": contracts, "token": ApiToken.issue(staff, "load")[1]}
+
+
 def main(out: Path, users: int):
     rng = random.Random(7)
     city = Region.objects.get(name="基准市")
@@ -60,7 +72,8 @@ def main(out: Path, users: int):
         staff = _user(Membership.Role.CLINIC_STAFF, clinic, f"load_clinic_{clinic.pk}")
         residents = list(Resident.objects.filter(clinic=clinic).order_by("pk").values_list("pk", "initials")[:40])
         fd_clinics.append({"cookie": cookie(staff), "residents": [r[0] for r in residents],
-                           "initials": sorted({r[1][:2] for r in residents if r[1]})[:5], "n": n})
+                           "initials": sorted({r[1][:2] for r in residents if r[1]})[:5], "n": n,
+                           **_visiting(staff, clinic)})
     county = Region.objects.get(name="基准县")
     ref_clinics, ref_hubs = [], []
     for department in Department.objects.filter(hospital__region=county).select_related("hospital"):
