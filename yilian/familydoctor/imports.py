@@ -292,7 +292,7 @@ class Plan:
 
 
 def plan_import(user, clinic: Institution, content: bytes, *, today: dt.date | None = None,
-                progress: Callable[[int, int], None] | None = None) -> Plan:
+                progress: Callable[..., None] | None = None) -> Plan:
     """Read and check every row without writing anything; the plan says what ``apply_import`` will do."""
     today = today or timezone.localdate()
     report = ResidentImportReport()
@@ -424,7 +424,7 @@ def _count(plan: Plan):
 
 
 def apply_import(plan: Plan, *, origin=None, today: dt.date | None = None, source: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> ResidentImportReport:
+                 progress: Callable[..., None] | None = None) -> ResidentImportReport:
     """Write the plan in one transaction: bulk inserts and updates, then households, tags, audit."""
     report = plan.report
     if not report.ok:
@@ -459,7 +459,7 @@ def _apply(plan: Plan, origin, today, source, progress):
                  for r in created.values() for kind in AGE_TAGS if in_age_tag(kind, r.birth_date, today)]
         ResidentTag.objects.bulk_create(tags, batch_size=BATCH)
         if progress:
-            progress(len(plan.rows), len(plan.rows))
+            progress(len(plan.rows), len(plan.rows), phase="save")
         changed = {r.id_number: r.changes for r in plan.rows if r.existing and r.changes}
         touched = {n: residents[n] for n in [*created, *changed]} | {r.id_number: r for r in moved}
         paths = dict(Institution.objects.filter(pk__in={r.clinic_id for r in touched.values()}).values_list(

@@ -417,14 +417,20 @@ class CoverageTarget(models.Model):
 
 
 class ImportJob(models.Model):
-    """A confirmed resident import, run by the worker with its progress written here. Seen only by
-    the user who started it (the sheet holds full ID numbers; it waits outside MEDIA_ROOT)."""
+    """A confirmed import of residents or contracts, run by the worker with its progress written here.
+    Seen only by the user who started it (the sheet holds full ID numbers; it waits outside MEDIA_ROOT)."""
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("Resident import")
+        CONTRACTS = "contracts", _("Contract import")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.RESIDENTS)
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
                                      on_delete=models.CASCADE, related_name="+")
