@@ -313,6 +313,12 @@ class PlannedVisit(models.Model):
     def on_time(self) -> bool:
         return self.status == self.Status.DONE and self.done_on is not None and self.done_on <= self.due
 
+    def audit_summary(self) -> str:
+        return f"{self.contract.resident.audit_summary()} · due {self.due} · {self.status}"
+
+    def audit_region_path(self) -> str:
+        return self.contract.clinic.region.path
+
     @classmethod
     def scope_q(cls, scope, action):
         return _clinic_scope(scope, "contract__clinic", action, "team_id")
