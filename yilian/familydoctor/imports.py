@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import xlsxwriter
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
@@ -491,7 +490,7 @@ def _write_new_residents_and_households(rows, existing, clinic, now):
     """Insert the new residents and the households their heads lack, with no per-row update.
 
     Order: new residents who head a new household; the households (with their head); the heads'
-    household, set by one correlated UPDATE per chunk; then every other new resident, inserted with
+    household, set by one UPDATE per batch; then every other new resident, inserted with
     its household already set. Existing residents that change household are updated in bulk.
     Returns (created residents by ID number, new households, existing residents that moved).
     """
@@ -508,9 +507,10 @@ def _write_new_residents_and_households(rows, existing, clinic, now):
     Household.objects.bulk_create(households, batch_size=BATCH)
     for number, household in zip(founding, households, strict=True):
         heads[number].household_id = household.pk
-    newest_headed = Household.objects.filter(head=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    for chunk in _chunks([heads[n].pk for n in founding]):
-        Resident.objects.filter(pk__in=chunk).update(household=Subquery(newest_headed))
+    # One CASE update per batch. (A correlated "newest household this resident heads" subquery was
+    # quadratic on PostgreSQL: it walked the household primary key backwards for every head, 46 s
+    # for 33 000 heads.)
+    Resident.objects.bulk_update([heads[n] for n in founding], ["household"], batch_size=BATCH)
     for number, head in heads.items():
         if number not in founding_set and head.household.head_id is None:
             Household.objects.filter(pk=head.household_id).update(head=head, updated_at=now)  # rare: headless
