@@ -258,6 +258,7 @@ EXPORT_RULES = {
 API_LIST_RULES = {
     "region_list": "region", "institution_list": "clinic", "pilot_list": "pilot", "alliance_list": "alliance",
     "pairing_list": "pairing", "liaison_list": "liaison", "resident_list": "resident", "referral_list": "referral",
+    "contract_list": "contract", "planned_visit_list": "planned_visit", "visit_list": "visit",
 }
 
 
@@ -304,7 +305,25 @@ def _extras(district: District, label: str):
     entry = audit.record(staff, audit.Action.READ, resident, summary=f"{label}审计标记")
     return {"clinic_display": district.clinic, "resident": resident, "resident_id": resident,
             "referral": referral, "agreement": agreement,
-            "yearly": yearly, "job": job, "audit": entry}
+            "yearly": yearly, "job": job, "audit": entry} | _family_doctor_extras(district, staff, resident)
+
+
+def _family_doctor_extras(district: District, staff, resident):
+    """A contract of the resident, a recorded visit and the next planned one."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.familydoctor.factories import make_care
+    from yilian.familydoctor import services_care
+
+    team, basic, _chronic = make_care(district.clinic, staff)
+    today = timezone.localdate()
+    contract = services_care.contract_sign(by=staff, resident=resident, team=team, packages=[basic],
+                                           start=today - timedelta(days=30), consent=True, consent_by="本人")[0]
+    services_care.generate_visit_plan(district.clinic, until=today)
+    visit = services_care.visit_record(by=staff, contract=contract, date=today, mode="home").obj
+    return {"contract": contract, "visit": visit, "planned_visit": contract.planned_visits.get(status="planned")}
 
 
 @pytest.fixture

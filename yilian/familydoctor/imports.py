@@ -16,7 +16,9 @@ are required.
 Why not django-import-export's row-by-row resource here (as for institutions and doctors): the key
 column itself needs normalising with its own error messages, rows refer to each other (户主), and
 the target is 100 000 rows in under a minute, which wants a single read of the sheet, a handful of
-queries and bulk writes. The sheet is read with openpyxl in read-only mode.
+queries and bulk writes. The sheet is read with python-calamine (Rust): 100 000 rows in about a
+second, where openpyxl's read-only mode takes seven. Calamine gives numbers as floats and blank
+cells as "", which ``_cell_text`` reads like openpyxl's ints and Nones.
 """
 
 from __future__ import annotations
@@ -28,12 +30,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import openpyxl
 import xlsxwriter
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
 
 from yilian.core import audit
 from yilian.core.masking import mask_id, mask_phone
@@ -168,8 +169,7 @@ def read_columns(content: bytes, columns, header_to_attr: dict, required) -> tup
     """The first sheet of an upload, checked against ``columns`` ((Chinese, English, attribute) each):
     (attributes per column, header errors, [(Excel row number, values)]); no rows when headers are wrong."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
+        rows = iter(CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python())
         header = next(rows, None) or ()
     except Exception:  # noqa: BLE001 — any unreadable upload gets the same answer
         return [], [_("The file could not be read as an Excel workbook.")], []
@@ -191,7 +191,6 @@ def read_columns(content: bytes, columns, header_to_attr: dict, required) -> tup
             values = tuple(values[: len(attrs)])
             if any(v is not None and str(v).strip() for v in values):
                 data.append((number, values))
-    book.close()
     return attrs, errors, data
 
 
@@ -293,7 +292,7 @@ class Plan:
 
 
 def plan_import(user, clinic: Institution, content: bytes, *, today: dt.date | None = None,
-                progress: Callable[[int, int], None] | None = None) -> Plan:
+                progress: Callable[..., None] | None = None) -> Plan:
     """Read and check every row without writing anything; the plan says what ``apply_import`` will do."""
     today = today or timezone.localdate()
     report = ResidentImportReport()
@@ -425,7 +424,7 @@ def _count(plan: Plan):
 
 
 def apply_import(plan: Plan, *, origin=None, today: dt.date | None = None, source: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> ResidentImportReport:
+                 progress: Callable[..., None] | None = None) -> ResidentImportReport:
     """Write the plan in one transaction: bulk inserts and updates, then households, tags, audit."""
     report = plan.report
     if not report.ok:
@@ -460,7 +459,7 @@ def _apply(plan: Plan, origin, today, source, progress):
                  for r in created.values() for kind in AGE_TAGS if in_age_tag(kind, r.birth_date, today)]
         ResidentTag.objects.bulk_create(tags, batch_size=BATCH)
         if progress:
-            progress(len(plan.rows), len(plan.rows))
+            progress(len(plan.rows), len(plan.rows), phase="save")
         changed = {r.id_number: r.changes for r in plan.rows if r.existing and r.changes}
         touched = {n: residents[n] for n in [*created, *changed]} | {r.id_number: r for r in moved}
         paths = dict(Institution.objects.filter(pk__in={r.clinic_id for r in touched.values()}).values_list(
@@ -493,7 +492,7 @@ def _write_new_residents_and_households(rows, existing, clinic, now):
     """Insert the new residents and the households their heads lack, with no per-row update.
 
     Order: new residents who head a new household; the households (with their head); the heads'
-    household, set by one correlated UPDATE per chunk; then every other new resident, inserted with
+    household, set by one UPDATE per batch; then every other new resident, inserted with
     its household already set. Existing residents that change household are updated in bulk.
     Returns (created residents by ID number, new households, existing residents that moved).
     """
@@ -510,9 +509,10 @@ def _write_new_residents_and_households(rows, existing, clinic, now):
     Household.objects.bulk_create(households, batch_size=BATCH)
     for number, household in zip(founding, households, strict=True):
         heads[number].household_id = household.pk
-    newest_headed = Household.objects.filter(head=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    for chunk in _chunks([heads[n].pk for n in founding]):
-        Resident.objects.filter(pk__in=chunk).update(household=Subquery(newest_headed))
+    # One CASE update per batch. (A correlated "newest household this resident heads" subquery was
+    # quadratic on PostgreSQL: it walked the household primary key backwards for every head, 46 s
+    # for 33 000 heads.)
+    Resident.objects.bulk_update([heads[n] for n in founding], ["household"], batch_size=BATCH)
     for number, head in heads.items():
         if number not in founding_set and head.household.head_id is None:
             Household.objects.filter(pk=head.household_id).update(head=head, updated_at=now)  # rare: headless

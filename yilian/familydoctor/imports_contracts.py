@@ -8,9 +8,13 @@ names, the basic package among them), 签约日期, 签字人 (who gave consent)
 - A resident who already has an active contract with the same team and start is "unchanged":
   importing the same file twice changes nothing. Any other active contract refuses the row.
 - Every problem is reported with its row and column; if there is any, nothing is saved.
-- Rows are saved through ``services_care.contract_sign`` in one transaction, so the rules, the
-  history events and the audit rows are those of the contract page. Row by row: the target is a
-  few thousand contracts per clinic.
+- Rows are written in bulk (batches of ``BATCH``) in one transaction, run by the worker with
+  progress: the target is 100 000 rows in under a minute, which ``services_care.contract_sign``
+  row by row (about ten queries a contract) does not reach. The plan checks every rule that
+  service checks (scope, the clinic's team and packages, a basic package, the start date, consent,
+  one active contract per resident), and the writes are the same: the contract with its packages,
+  a "signed" history event and a "create" audit row per contract. The unique "one active contract"
+  index backs up the check against a contract signed between the check and the save.
 """
 
 from __future__ import annotations
@@ -19,22 +23,24 @@ import datetime as dt
 import io
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import xlsxwriter
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yilian.core import audit
 from yilian.core.masking import mask_id
 from yilian.core.scoping import scope_for
 from yilian.network.models import Institution
 
-from . import idnumber, services_care
-from .imports import MAX_LISTED_ERRORS, PREVIEW_ROWS, _cell_text, _chunks, _Errors, read_columns
+from . import idnumber
+from .coverage import coverage_changed
+from .imports import PREVIEW_ROWS, _cell_text, _chunks, _Errors, read_columns
 from .models import Resident
-from .models_care import Contract, ServicePackage, Team
+from .models_care import Contract, ContractEvent, ServicePackage, Team, one_year_from
 
 COLUMNS = [
     ("身份证号", "ID number", "id_number"),
@@ -101,7 +107,8 @@ def _parse_date(value) -> dt.date | None:
     return None
 
 
-def plan_contracts(user, clinic: Institution, content: bytes, *, today: dt.date | None = None):
+def plan_contracts(user, clinic: Institution, content: bytes, *, today: dt.date | None = None,
+                   progress: Callable[..., None] | None = None):
     """Check every row without writing anything: (rows to sign or leave, report)."""
     today = today or timezone.localdate()
     report = ContractImportReport()
@@ -114,10 +121,12 @@ def plan_contracts(user, clinic: Institution, content: bytes, *, today: dt.date 
         report.errors = header_errors
         return [], report
     errors = _Errors({a: zh for zh, _en, a in COLUMNS})
-    teams = {t.name: t for t in Team.objects.filter(clinic=clinic, active=True)}
+    teams = {t.name: t for t in Team.objects.filter(clinic=clinic, active=True).select_related("clinic__region")}
     packages = {p.name: p for p in ServicePackage.objects.filter(clinic=clinic, active=True)}
     parsed, numbers = [], set()
-    for line, values in data:
+    for index, (line, values) in enumerate(data):
+        if progress and index % 1000 == 0:
+            progress(index, len(data))
         cells = dict(zip(attrs, values, strict=False))
         before = errors.count
         number = ""
@@ -214,39 +223,53 @@ def plan_contracts(user, clinic: Institution, content: bytes, *, today: dt.date 
     return rows, report
 
 
-class _Refused(Exception):
-    pass
-
-
-def apply_contracts(user, rows: list[ContractRow], report: ContractImportReport, *, origin=None):
-    """Sign every new row through ``contract_sign`` in one transaction; one refusal saves nothing."""
-    errors = _Errors({a: zh for zh, _en, a in COLUMNS})
+def apply_contracts(user, rows: list[ContractRow], report: ContractImportReport, *, origin=None,
+                    progress: Callable[..., None] | None = None) -> ContractImportReport:
+    """Sign every new row in one transaction, in bulk; a contract signed meanwhile saves nothing."""
+    if not report.ok:
+        return report
+    new = [row for row in rows if not row.unchanged]
     try:
         with transaction.atomic():
-            for row in rows:
-                if row.unchanged:
-                    continue
-                try:
-                    services_care.contract_sign(by=user, resident=row.resident, team=row.team,
-                                                packages=row.packages, start=row.start, consent=True,
-                                                consent_by=row.consent_by, origin=origin)
-                except ValidationError as exc:
-                    for message in exc.messages:
-                        errors.add(row.line, None, message)
-            if errors.count:
-                raise _Refused
-    except _Refused:
-        report.errors = errors.items[:MAX_LISTED_ERRORS]
-        report.more_errors = max(0, errors.count - len(errors.items))
+            written = 0
+            for batch in _chunks(new):
+                _sign_batch(user, batch, origin)
+                written += len(batch)
+                if progress:
+                    progress(written, len(new), phase="save")
+    except IntegrityError:
+        report.errors = [_("A resident of the file was signed while it was being imported; nothing was saved. "
+                           "Check the file again.")]
     return report
 
 
-def import_contracts(user, clinic, content: bytes, *, commit: bool, origin=None, today=None) -> ContractImportReport:
-    """Check the file; with ``commit`` and no error, sign every new row."""
+def _sign_batch(user, batch: list[ContractRow], origin):
+    """The writes of ``services_care.contract_sign`` for a batch of rows, a few queries in all."""
+    by = user if user.is_authenticated else None
+    contracts = [
+        Contract(resident=row.resident, team=row.team, clinic_id=row.team.clinic_id, start=row.start,
+                 end=one_year_from(row.start), consent=True, consent_by=row.consent_by.strip(), signed_by=by)
+        for row in batch
+    ]
+    Contract.objects.bulk_create(contracts)
+    Link = Contract.packages.through
+    Link.objects.bulk_create([Link(contract_id=contract.pk, servicepackage_id=package.pk)
+                              for contract, row in zip(contracts, batch, strict=True) for package in row.packages])
+    ContractEvent.objects.bulk_create([ContractEvent(contract=contract, kind=ContractEvent.Kind.SIGNED,
+                                                     on=contract.start, by=by) for contract in contracts])
+    paths = {row.team.clinic_id: row.team.clinic.region.path for row in batch}
+    audit.record_many(user, audit.Action.CREATE, contracts, origin=origin,
+                      region_path_of=lambda contract: paths[contract.clinic_id])
+    coverage_changed({*paths, *(row.resident.clinic_id for row in batch)})
+
+
+def import_contracts(user, clinic, content: bytes, *, commit: bool, origin=None, today=None,
+                     progress=None) -> ContractImportReport:
+    """Check the file; with ``commit`` and no error, sign every new row. The worker job calls this."""
     started = time.perf_counter()
-    rows, report = plan_contracts(user, clinic, content, today=today)
-    if commit and report.ok:
-        apply_contracts(user, rows, report, origin=origin)
+    rows, report = plan_contracts(user, clinic, content, today=today, progress=progress)
+    if commit:
+        apply_contracts(user, rows, report, origin=origin, progress=progress)
     report.seconds = time.perf_counter() - started
     return report
 

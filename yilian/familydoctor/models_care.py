@@ -313,6 +313,12 @@ class PlannedVisit(models.Model):
     def on_time(self) -> bool:
         return self.status == self.Status.DONE and self.done_on is not None and self.done_on <= self.due
 
+    def audit_summary(self) -> str:
+        return f"{self.contract.resident.audit_summary()} · due {self.due} · {self.status}"
+
+    def audit_region_path(self) -> str:
+        return self.contract.clinic.region.path
+
     @classmethod
     def scope_q(cls, scope, action):
         return _clinic_scope(scope, "contract__clinic", action, "team_id")
@@ -417,14 +423,20 @@ class CoverageTarget(models.Model):
 
 
 class ImportJob(models.Model):
-    """A confirmed resident import, run by the worker with its progress written here. Seen only by
-    the user who started it (the sheet holds full ID numbers; it waits outside MEDIA_ROOT)."""
+    """A confirmed import of residents or contracts, run by the worker with its progress written here.
+    Seen only by the user who started it (the sheet holds full ID numbers; it waits outside MEDIA_ROOT)."""
+
+    class Kind(models.TextChoices):
+        RESIDENTS = "residents", _("Resident import")
+        CONTRACTS = "contracts", _("Contract import")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.RESIDENTS)
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
                                      on_delete=models.CASCADE, related_name="+")

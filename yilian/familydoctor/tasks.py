@@ -6,6 +6,12 @@ from . import services_import
 
 
 @task()
+def run_import(job_id: int) -> None:
+    """Save the rows of one confirmed resident or contract import, with its progress written to the job."""
+    services_import.import_job_run(job_id)
+
+
+@task()
 def run_resident_import(job_id: int) -> None:
-    """Save the rows of one confirmed resident import, with its progress written to the job."""
+    """The earlier name of ``run_import``: jobs queued before the rename still run."""
     services_import.import_job_run(job_id)

@@ -11,7 +11,6 @@ import uuid
 from datetime import date, datetime, time
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -268,13 +267,18 @@ def resident_import(request):
         report = imports.import_residents(user, clinic, content, commit=False)
         context.update(report=report, clinic=clinic)
         if report.ok:
-            token = f"{user.pk}-{uuid.uuid4().hex}"
-            path = _pending_path(token)
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path.write_bytes(content)
-            os.chmod(path, 0o600)
-            context["token"] = token
+            context["token"] = _keep_for_confirmation(user, content, _pending_path)
     return render(request, "familydoctor/resident_import.html", context)
+
+
+def _keep_for_confirmation(user, content: bytes, path_of) -> str:
+    """Keep a previewed sheet (readable by this process only) under a token the confirmation names."""
+    token = f"{user.pk}-{uuid.uuid4().hex}"
+    path = path_of(token)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(content)
+    os.chmod(path, 0o600)
+    return token
 
 
 def _import_confirm(request, token: str, clinic_id: str):
@@ -301,12 +305,12 @@ def resident_import_template(request):
 
 
 def _contract_pending_path(token: str) -> Path:
-    return Path(settings.DATA_DIR) / "private" / "contract-imports" / f"{token}.xlsx"
+    return services_import.pending_path(token, ImportJob.Kind.CONTRACTS)
 
 
 @login_required
 def contract_import(request):
-    """Upload → preview (masked) with row-level errors → confirm, synchronously. All rows or none."""
+    """Upload → preview (masked) with row-level errors → confirm: the worker signs them. All rows or none."""
     user = request.user
     if not services.clinics_for(user).exists():
         raise Http404
@@ -319,26 +323,15 @@ def contract_import(request):
         clinic = _pick(services.clinics_for(user), request.POST.get("clinic", ""))
         if not token.startswith(f"{user.pk}-") or "/" in token or not path.exists() or clinic is None:
             raise Http404
-        report = imports_contracts.import_contracts(user, clinic, path.read_bytes(), commit=True,
-                                                    origin=_origin(request))
-        path.unlink(missing_ok=True)
-        if report.ok:
-            messages.success(request, _("%(new)s contracts signed, %(unchanged)s unchanged.") % {
-                "new": report.new, "unchanged": report.unchanged})
-            return redirect("fd-contract-list")
-        context.update(report=report, clinic=clinic)
-    elif request.method == "POST" and form.is_valid():
+        job = services_import.import_job_start(by=user, clinic=clinic, token=token, kind=ImportJob.Kind.CONTRACTS)
+        return redirect("resident-import-job", pk=job.pk)
+    if request.method == "POST" and form.is_valid():
         content = form.cleaned_data["file"].read()
         clinic = form.cleaned_data["clinic"]
         report = imports_contracts.import_contracts(user, clinic, content, commit=False)
         context.update(report=report, clinic=clinic)
         if report.ok:
-            token = f"{user.pk}-{uuid.uuid4().hex}"
-            path = _contract_pending_path(token)
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path.write_bytes(content)
-            os.chmod(path, 0o600)
-            context["token"] = token
+            context["token"] = _keep_for_confirmation(user, content, _contract_pending_path)
     return render(request, "familydoctor/contract_import.html", context)
 
 
