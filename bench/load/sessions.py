@@ -63,6 +63,22 @@ def _visiting(staff, clinic) -> dict:
     return {"contracts": contracts, "token": ApiToken.issue(staff, "load")[1]}
 
 
+def _bookable(clinic) -> int:
+    """新天's slots of the next two weeks open (as its schedules publish them), each with room for a run's
+    residents: the database is reused from run to run, and full slots would leave nothing to book."""
+    from django.db.models import F
+    from django.db.models.functions import Greatest
+    from django.utils import timezone
+
+    from yilian.appointments.demo import load_appointments_demo
+    from yilian.appointments.models import Session
+
+    load_appointments_demo()
+    Session.objects.filter(clinic=clinic, date__gte=timezone.localdate(), cancelled=False).update(
+        capacity=Greatest(F("capacity"), 300))
+    return clinic.pk
+
+
 def main(out: Path, users: int):
     rng = random.Random(7)
     city = Region.objects.get(name="基准市")
@@ -98,7 +114,7 @@ def main(out: Path, users: int):
     doctor = get_user_model().objects.get(username="sy1_doctor")
     reader = get_user_model().objects.get(username="sy1_coordinator")
     others = {"doctor": [cookie(doctor) for _ in range(users)], "reader": [cookie(reader) for _ in range(users)]}
-    booking_clinic = Institution.objects.get(name="新天社区卫生服务中心").pk
+    booking_clinic = _bookable(Institution.objects.get(name="新天社区卫生服务中心"))
     districts = list(Region.objects.filter(parent=city).values_list("pk", flat=True))
     rng.shuffle(districts)
     out.write_text(json.dumps({"fd_clinics": fd_clinics, "ref_clinics": ref_clinics, "ref_hubs": ref_hubs,
